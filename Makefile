@@ -1,0 +1,47 @@
+# supervisord-rs: build, run, test, package.
+CARGO  ?= cargo
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR  = $(DESTDIR)$(PREFIX)/bin
+MANDIR  = $(DESTDIR)$(PREFIX)/share/man
+MUSL    = x86_64-unknown-linux-musl
+NAMES   = supervisorctl echo_supervisord_conf pidproxy
+
+.PHONY: build release run test pyref static install clean fmt lint
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+# The demo: supervisord in the foreground on conf/supervisord.conf,
+# web UI and XML-RPC on 127.0.0.1:9001.
+run: build
+	mkdir -p target/demo
+	./target/debug/supervisord -n -c conf/supervisord.conf
+
+# The Python reference and its test clients, in a venv under target/.
+pyref:
+	./scripts/pyref.sh target/pyref
+
+# Everything CI runs, from a fresh clone.
+test: pyref
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+
+static:
+	@rustup target list --installed | grep -qx $(MUSL) || rustup target add $(MUSL)
+	$(CARGO) build --release --target $(MUSL)
+	@ls -l target/$(MUSL)/release/supervisord | awk '{printf "static binary: %s bytes\n", $$5}'
+
+install: release
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5
+	install -m 0755 target/release/supervisord $(BINDIR)/supervisord
+	for n in $(NAMES); do ln -sf supervisord $(BINDIR)/$$n; done
+	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 $$m $(MANDIR)/man1/ || true; done
+	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 $$m $(MANDIR)/man5/ || true; done
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,1 @@
+//! RawConfigParser-compatible INI reader.

@@ -1,0 +1,18 @@
+//! supervisord-rs: a drop-in replacement for Python Supervisor 4.3.0.
+//!
+//! The library holds every part; `main.rs` only dispatches on the name the
+//! binary was called by. See DESIGN.md in the steering repo for the map.
+
+pub mod config;
+pub mod logs;
+pub mod rpc;
+
+/// The version we report for ourselves (`supervisord -v`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The Supervisor version we are compatible with; RPC's getSupervisorVersion
+/// and supervisorctl's `version` report it, because clients compare it.
+pub const SUPERVISOR_VERSION: &str = "4.3.0";
+
+/// XML-RPC API version (`getAPIVersion`); supervisorctl refuses anything else.
+pub const API_VERSION: &str = "3.0";

@@ -1,0 +1,1 @@
+//! Log files: rotating writers, the activity log, pump threads.

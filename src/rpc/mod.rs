@@ -1,0 +1,3 @@
+//! XML-RPC: the codec and the supervisor.* / system.* methods.
+
+pub mod xmlrpc;

@@ -1,0 +1,1 @@
+//! XML-RPC value model, parser and writer.
