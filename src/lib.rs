@@ -1,11 +1,19 @@
 //! supervisord-rs: a drop-in replacement for Python Supervisor 4.3.0.
 //!
 //! The library holds every part; `main.rs` only dispatches on the name the
-//! binary was called by. See DESIGN.md in the steering repo for the map.
+//! binary was called by. `app` holds the entry points; `cli` the command
+//! lines; `config` reads the config file; `supervisor` is the loop; `logs`
+//! the log writers; `rpc` the XML-RPC codec and methods; `http` the
+//! servers; `ctl` the client.
 
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod ctl;
 pub mod logs;
+pub mod pidproxy;
 pub mod rpc;
+pub mod supervisor;
 
 /// The version we report for ourselves (`supervisord -v`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

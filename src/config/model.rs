@@ -1,0 +1,244 @@
+//! The typed configuration: plain data, compared field by field when a
+//! reread decides which groups changed.
+
+use super::datatypes::{AutoRestart, LogFile};
+use std::path::PathBuf;
+
+/// A whole `supervisord.conf`, read and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The main file as given (`-c`), for messages.
+    pub file: PathBuf,
+    /// Its directory, absolute (`%(here)s`).
+    pub here: PathBuf,
+    pub supervisord: SupervisordConfig,
+    pub ctl: Option<CtlConfig>,
+    pub servers: Vec<ServerConfig>,
+    /// Sorted by (priority, name): the start order.
+    pub groups: Vec<GroupConfig>,
+    /// Names of `[rpcinterface:x]` sections (all use the standard factory).
+    pub rpcinterfaces: Vec<String>,
+    /// Messages collected while parsing, logged once the log is open.
+    pub messages: Vec<ParseMessage>,
+}
+
+impl Config {
+    /// Every process, in start order.
+    pub fn processes(&self) -> impl Iterator<Item = &ProcessConfig> {
+        self.groups.iter().flat_map(|g| g.processes.iter())
+    }
+
+    /// The URL children get as SUPERVISOR_SERVER_URL: the unix socket if
+    /// there is one, else the first TCP server (Python's preference).
+    pub fn server_url(&self) -> Option<String> {
+        for s in &self.servers {
+            if let ServerKind::Unix { file, .. } = &s.kind {
+                return Some(format!("unix://{}", file.display()));
+            }
+        }
+        for s in &self.servers {
+            if let ServerKind::Inet { host, port } = &s.kind {
+                let host = if host.is_empty() { "localhost" } else { host };
+                return Some(format!("http://{}:{}", host, port));
+            }
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageLevel {
+    Critical,
+    Warn,
+    Info,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseMessage {
+    pub level: MessageLevel,
+    pub text: String,
+}
+
+impl ParseMessage {
+    pub fn warn(text: String) -> ParseMessage {
+        ParseMessage {
+            level: MessageLevel::Warn,
+            text,
+        }
+    }
+    pub fn info(text: String) -> ParseMessage {
+        ParseMessage {
+            level: MessageLevel::Info,
+            text,
+        }
+    }
+}
+
+/// Where the activity log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MainLogFile {
+    Path(PathBuf),
+    Syslog,
+}
+
+/// `[supervisord]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisordConfig {
+    pub logfile: MainLogFile,
+    pub logfile_maxbytes: u64,
+    pub logfile_backups: i64,
+    /// A validated level name (`info`, `warn`, ...).
+    pub loglevel: String,
+    pub pidfile: PathBuf,
+    pub umask: u32,
+    pub nodaemon: bool,
+    pub silent: bool,
+    pub minfds: i64,
+    pub minprocs: i64,
+    pub nocleanup: bool,
+    pub childlogdir: PathBuf,
+    pub user: Option<String>,
+    pub directory: Option<PathBuf>,
+    pub strip_ansi: bool,
+    pub environment: Vec<(String, String)>,
+    pub identifier: String,
+}
+
+/// `[supervisorctl]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CtlConfig {
+    pub serverurl: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub prompt: Option<String>,
+    pub history_file: Option<PathBuf>,
+}
+
+/// An `[inet_http_server]` or `[unix_http_server]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The section name, used in the CRIT "running without any HTTP
+    /// authentication" line.
+    pub section: String,
+    pub kind: ServerKind,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerKind {
+    /// `host` is empty for every interface.
+    Inet { host: String, port: u16 },
+    Unix {
+        file: PathBuf,
+        chmod: u32,
+        chown: Option<(u32, Option<u32>)>,
+    },
+}
+
+/// A process group: `[program:x]` (homogeneous), `[group:x]`
+/// (heterogeneous), `[eventlistener:x]` or `[fcgi-program:x]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupConfig {
+    pub name: String,
+    pub priority: i64,
+    pub kind: GroupKind,
+    /// Sorted by (priority, name).
+    pub processes: Vec<ProcessConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupKind {
+    Homogeneous,
+    Heterogeneous,
+    EventListenerPool {
+        /// Upper-cased event type names, as subscribed.
+        events: Vec<String>,
+        buffer_size: usize,
+    },
+    Fcgi {
+        socket: FcgiSocket,
+        backlog: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FcgiSocket {
+    Unix {
+        path: PathBuf,
+        owner: Option<(u32, Option<u32>)>,
+        mode: u32,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessKind {
+    Program,
+    EventListener,
+    Fcgi,
+}
+
+/// One process, after numprocs expansion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessConfig {
+    pub name: String,
+    pub group: String,
+    /// The section's name after `program:` (`%(program_name)s`).
+    pub program: String,
+    pub section: String,
+    pub kind: ProcessKind,
+    /// Unsplit; split with shlex when spawning, as Python does.
+    pub command: String,
+    pub directory: Option<String>,
+    pub umask: Option<u32>,
+    pub priority: i64,
+    pub autostart: bool,
+    pub autorestart: AutoRestart,
+    pub startsecs: i64,
+    pub startretries: i64,
+    pub user: Option<String>,
+    pub uid: Option<u32>,
+    pub stdout: LogConfig,
+    pub stderr: LogConfig,
+    pub stopsignal: i32,
+    pub stopwaitsecs: i64,
+    pub stopasgroup: bool,
+    pub killasgroup: bool,
+    pub exitcodes: Vec<i32>,
+    pub redirect_stderr: bool,
+    /// `[supervisord] environment` then the program's own, merged.
+    pub environment: Vec<(String, String)>,
+    /// None means AUTO (the daemon's own URL).
+    pub serverurl: Option<String>,
+}
+
+impl ProcessConfig {
+    /// `group:name`, or `name` when the two are the same.
+    pub fn namespec(&self) -> String {
+        make_namespec(&self.group, &self.name)
+    }
+}
+
+/// Python's make_namespec.
+pub fn make_namespec(group: &str, name: &str) -> String {
+    if group == name {
+        name.to_string()
+    } else {
+        format!("{}:{}", group, name)
+    }
+}
+
+/// One output channel's logging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    pub file: LogFile,
+    pub maxbytes: u64,
+    pub backups: u32,
+    pub capture_maxbytes: u64,
+    pub events_enabled: bool,
+    pub syslog: bool,
+}
