@@ -1,0 +1,410 @@
+//! Starting a child: the checks Python makes before forking (with its
+//! messages), the environment, and the fork/exec through
+//! `std::process::Command` with a small `pre_exec`.
+//!
+//! Everything the child needs after fork is computed here in the parent:
+//! between fork and exec only async-signal-safe calls run, no allocation.
+
+use crate::config::datatypes::{shlex_split, users};
+use crate::config::ProcessConfig;
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Why a command cannot be run; the kind picks the RPC fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpawnErrorKind {
+    /// NO_FILE.
+    NotFound,
+    /// NOT_EXECUTABLE (directory, mode, permission, unparsable).
+    NotExecutable,
+    /// Anything else (pipes, fork): only BACKOFF.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnError {
+    pub kind: SpawnErrorKind,
+    pub message: String,
+}
+
+fn err(kind: SpawnErrorKind, message: String) -> SpawnError {
+    SpawnError { kind, message }
+}
+
+/// Python's `%r` of a path-ish string.
+fn r(s: &str) -> String {
+    crate::config::datatypes::py_repr(s)
+}
+
+/// `get_execv_args`: split the command and find the program, with Python's
+/// checks and messages. `own_path` is supervisord's own PATH.
+pub fn resolve_command(
+    cfg: &ProcessConfig,
+    own_path: Option<&str>,
+) -> Result<(PathBuf, Vec<String>), SpawnError> {
+    let argv = shlex_split(&cfg.command).map_err(|e| {
+        err(
+            SpawnErrorKind::NotExecutable,
+            format!("can't parse command {}: {}", r(&cfg.command), e),
+        )
+    })?;
+    let Some(program) = argv.first() else {
+        return Err(err(
+            SpawnErrorKind::NotExecutable,
+            "command is empty".to_string(),
+        ));
+    };
+    let (filename, meta) = if program.contains('/') {
+        (PathBuf::from(program), std::fs::metadata(program).ok())
+    } else {
+        let env_path = cfg
+            .environment
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let path = match env_path {
+            Some(p) => p.to_string(),
+            None => match own_path {
+                Some(p) if !p.is_empty() => p.to_string(),
+                _ => "/bin:/usr/bin:/usr/local/bin".to_string(),
+            },
+        };
+        let mut found = None;
+        for dir in path.split(':') {
+            let candidate = Path::new(dir).join(program);
+            if let Ok(m) = std::fs::metadata(&candidate) {
+                found = Some((candidate, m));
+                break;
+            }
+        }
+        match found {
+            Some((p, m)) => (p, Some(m)),
+            None => (PathBuf::from(program), None),
+        }
+    };
+    let name = filename.to_string_lossy().into_owned();
+    use std::os::unix::fs::PermissionsExt;
+    match meta {
+        None => Err(err(
+            SpawnErrorKind::NotFound,
+            format!("can't find command {}", r(&name)),
+        )),
+        Some(m) if m.is_dir() => Err(err(
+            SpawnErrorKind::NotExecutable,
+            format!("command at {} is a directory", r(&name)),
+        )),
+        Some(m) if m.permissions().mode() & 0o111 == 0 => Err(err(
+            SpawnErrorKind::NotExecutable,
+            format!("command at {} is not executable", r(&name)),
+        )),
+        Some(_) if !access_x(&filename) => Err(err(
+            SpawnErrorKind::NotExecutable,
+            format!("no permission to run command {}", r(&name)),
+        )),
+        Some(_) => Ok((filename, argv)),
+    }
+}
+
+fn access_x(p: &Path) -> bool {
+    let Ok(c) = CString::new(p.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: c is a valid NUL-terminated path for the call's duration.
+    unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+}
+
+/// The pipes a spawned child is attached to, parent ends.
+pub struct ChildPipes {
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    /// None with redirect_stderr.
+    pub stderr: Option<OwnedFd>,
+}
+
+/// What the parent knows about a user to switch to, resolved before fork.
+struct UserSwitch {
+    uid: u32,
+    gid: u32,
+    groups: Vec<libc::gid_t>,
+}
+
+/// Inputs for one spawn beyond the process config.
+pub struct SpawnContext<'a> {
+    /// SUPERVISOR_SERVER_URL when the program does not set serverurl.
+    pub server_url: Option<&'a str>,
+    pub group_name: &'a str,
+}
+
+/// Forks and execs the child. Returns its pid and our ends of its pipes.
+/// A chdir or setuid failure happens in the child, which then writes
+/// Python's message to its stderr and exits 127 (so it shows in the log).
+pub fn spawn(
+    cfg: &ProcessConfig,
+    filename: &Path,
+    argv: &[String],
+    ctx: &SpawnContext,
+) -> std::io::Result<(i32, ChildPipes)> {
+    let (stdin_r, stdin_w) = pipe()?;
+    let (stdout_r, stdout_w) = pipe()?;
+    let stderr = if cfg.redirect_stderr {
+        None
+    } else {
+        Some(pipe()?)
+    };
+
+    let mut cmd = Command::new(filename);
+    cmd.arg0(&argv[0]).args(&argv[1..]);
+    cmd.env_clear();
+    let mut env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let mut set = |k: &str, v: &str| match env.iter_mut().find(|(key, _)| key == k) {
+        Some(slot) => slot.1 = v.to_string(),
+        None => env.push((k.to_string(), v.to_string())),
+    };
+    set("SUPERVISOR_ENABLED", "1");
+    if let Some(url) = cfg.serverurl.as_deref().or(ctx.server_url) {
+        set("SUPERVISOR_SERVER_URL", url);
+    }
+    set("SUPERVISOR_PROCESS_NAME", &cfg.name);
+    set("SUPERVISOR_GROUP_NAME", ctx.group_name);
+    for (k, v) in &cfg.environment {
+        set(k, v);
+    }
+    cmd.envs(env);
+
+    let stdout_w_dup = if cfg.redirect_stderr {
+        Some(stdout_w.try_clone()?)
+    } else {
+        None
+    };
+    cmd.stdin(Stdio::from(stdin_r));
+    cmd.stdout(Stdio::from(stdout_w));
+    match (&stderr, stdout_w_dup) {
+        (_, Some(dup)) => {
+            cmd.stderr(Stdio::from(dup));
+        }
+        (Some((_, w)), None) => {
+            cmd.stderr(Stdio::from(w.try_clone()?));
+        }
+        (None, None) => {
+            cmd.stderr(Stdio::null());
+        }
+    }
+
+    // Resolve the user switch and pre-format every message the child may
+    // need, so the child allocates nothing.
+    let user = match cfg.uid {
+        Some(uid) if uid != users::current_uid() => {
+            let gid = users::passwd_by_uid(uid).map(|p| p.1).unwrap_or(uid);
+            let name = users::name_of_uid(uid).unwrap_or_default();
+            Some(UserSwitch {
+                uid,
+                gid,
+                groups: group_list(&name, gid),
+            })
+        }
+        _ => None,
+    };
+    let uid_shown = cfg.uid.map(|u| u.to_string()).unwrap_or_default();
+    let not_root_msg = format!(
+        "supervisor: couldn't setuid to {}: Can't drop privilege as nonroot user\nsupervisor: child process was not spawned\n",
+        uid_shown
+    )
+    .into_bytes();
+    let groups_msg = format!(
+        "supervisor: couldn't setuid to {}: Could not set groups of effective user\nsupervisor: child process was not spawned\n",
+        uid_shown
+    )
+    .into_bytes();
+    let gid_msg = format!(
+        "supervisor: couldn't setuid to {}: Could not set group id of effective user\nsupervisor: child process was not spawned\n",
+        uid_shown
+    )
+    .into_bytes();
+    let chdir = match &cfg.directory {
+        Some(d) => Some((
+            CString::new(d.as_bytes()).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in directory")
+            })?,
+            format!("supervisor: couldn't chdir to {}: ", d).into_bytes(),
+        )),
+        None => None,
+    };
+    let umask = cfg.umask;
+    let running_as_root = users::current_uid() == 0;
+
+    // SAFETY: the closure runs in the forked child before exec and calls
+    // only async-signal-safe functions (setpgid, sigprocmask, signal,
+    // setgroups, setgid, setuid, chdir, umask, write, _exit, syscall); it
+    // allocates nothing: all data was prepared above.
+    unsafe {
+        cmd.pre_exec(move || {
+            // Own process group: a ^C or HUP to supervisord's group does
+            // not reach the child, and stopasgroup can signal -pid.
+            libc::setpgid(0, 0);
+            reset_signals();
+            mark_fds_cloexec();
+            if let Some(u) = &user {
+                if !running_as_root {
+                    child_fail(&not_root_msg);
+                }
+                if libc::setgroups(u.groups.len(), u.groups.as_ptr()) != 0 {
+                    child_fail(&groups_msg);
+                }
+                if libc::setgid(u.gid) != 0 {
+                    child_fail(&gid_msg);
+                }
+                libc::setuid(u.uid);
+            }
+            if let Some((dir, prefix)) = &chdir {
+                if libc::chdir(dir.as_ptr()) != 0 {
+                    let e = *libc::__errno_location();
+                    write_all(2, prefix);
+                    write_all(2, errno_name(e).as_bytes());
+                    write_all(2, b"\nsupervisor: child process was not spawned\n");
+                    libc::_exit(127);
+                }
+            }
+            if let Some(m) = umask {
+                libc::umask(m as libc::mode_t);
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    // Drop our copies of the child's ends (held by `cmd`).
+    drop(cmd);
+    let pid = child.id() as i32;
+    // The child is reaped by the loop's waitpid(-1); std's Child handle is
+    // dropped without waiting (dropping it neither waits nor kills).
+    drop(child);
+    Ok((
+        pid,
+        ChildPipes {
+            stdin: stdin_w,
+            stdout: stdout_r,
+            stderr: stderr.map(|(r, _w)| r),
+        },
+    ))
+}
+
+/// Supplementary groups for a user, primary first (as Python orders them).
+fn group_list(name: &str, gid: u32) -> Vec<libc::gid_t> {
+    let mut groups: Vec<libc::gid_t> = vec![gid];
+    let Ok(cname) = CString::new(name) else {
+        return groups;
+    };
+    let mut n: libc::c_int = 64;
+    loop {
+        let mut buf = vec![0 as libc::gid_t; n as usize];
+        let mut count = n;
+        // SAFETY: buf has room for `count` entries; getgrouplist writes at
+        // most that many and updates count.
+        let rc = unsafe { libc::getgrouplist(cname.as_ptr(), gid, buf.as_mut_ptr(), &mut count) };
+        if rc >= 0 {
+            buf.truncate(count.max(0) as usize);
+            for g in buf {
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
+            }
+            return groups;
+        }
+        if n >= 65536 {
+            return groups;
+        }
+        n = count.max(n * 2);
+    }
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    Ok((r, w))
+}
+
+/// Default dispositions and an empty mask: a child inherits both, and a
+/// program under us must not ignore SIGTERM by accident.
+unsafe fn reset_signals() {
+    let mut set: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut set);
+    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    for sig in 1..32 {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+}
+
+/// Python closes fds 3..minfds in the child; we mark every fd above 2
+/// close-on-exec instead, which also spares std's exec-error pipe.
+unsafe fn mark_fds_cloexec() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    let rc = libc::syscall(
+        libc::SYS_close_range,
+        3 as libc::c_uint,
+        libc::c_uint::MAX,
+        CLOSE_RANGE_CLOEXEC,
+    );
+    if rc != 0 {
+        for fd in 3..1024 {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
+}
+
+unsafe fn write_all(fd: i32, mut data: &[u8]) {
+    while !data.is_empty() {
+        let n = libc::write(fd, data.as_ptr().cast(), data.len());
+        if n <= 0 {
+            if n < 0 && *libc::__errno_location() == libc::EINTR {
+                continue;
+            }
+            return;
+        }
+        data = &data[n as usize..];
+    }
+}
+
+unsafe fn child_fail(msg: &[u8]) -> ! {
+    write_all(2, msg);
+    libc::_exit(127)
+}
+
+/// Python's `errno.errorcode` names for what chdir and exec report.
+pub fn errno_name(e: i32) -> &'static str {
+    match e {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::EIO => "EIO",
+        libc::E2BIG => "E2BIG",
+        libc::ENOEXEC => "ENOEXEC",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::EBUSY => "EBUSY",
+        libc::EEXIST => "EEXIST",
+        libc::ENOTDIR => "ENOTDIR",
+        libc::EISDIR => "EISDIR",
+        libc::EINVAL => "EINVAL",
+        libc::ENFILE => "ENFILE",
+        libc::EMFILE => "EMFILE",
+        libc::ETXTBSY => "ETXTBSY",
+        libc::ENOSPC => "ENOSPC",
+        libc::EROFS => "EROFS",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::ELOOP => "ELOOP",
+        _ => "EUNKNOWN",
+    }
+}
