@@ -427,7 +427,6 @@ impl Supervisor {
                 }
                 SIGUSR2 => {
                     activity::info(format!("received {} indicating log reopen request", name));
-                    activity::info("supervisord logreopen");
                     activity::reopen();
                     for g in &self.groups {
                         for p in &g.processes {

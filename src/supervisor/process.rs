@@ -64,6 +64,10 @@ pub struct Process {
     pub stdout_log: Option<SharedLog>,
     pub stderr_log: Option<SharedLog>,
     pub stdin: Option<File>,
+    /// Ends the output pump once the child is reaped (Python drains the
+    /// pipes once, then closes them, so a grandchild keeping them open
+    /// cannot hold the pump forever).
+    pump_stop: Option<pump::PumpStop>,
 }
 
 impl Process {
@@ -101,6 +105,7 @@ impl Process {
             stdout_log: None,
             stderr_log: None,
             stdin: None,
+            pump_stop: None,
         };
         p.open_logs();
         p
@@ -214,12 +219,20 @@ impl Process {
                     syslog: self.config.stderr.syslog,
                 };
                 let notify = (fx.pump_notifier)(self.config.group.clone(), name.clone());
-                if let Err(e) =
-                    pump::spawn_pump(name.clone(), pipes.stdout, pipes.stderr, out, err, notify)
-                {
+                match pump::spawn_pump_stoppable(
+                    name.clone(),
+                    pipes.stdout,
+                    pipes.stderr,
+                    out,
+                    err,
+                    notify,
+                ) {
+                    Ok((_, stop)) => self.pump_stop = Some(stop),
                     // Without a pump the child would block on a full pipe;
                     // say so loudly, the process itself is running.
-                    activity::crit(format!("cannot start output pump for '{}': {}", name, e));
+                    Err(e) => {
+                        activity::crit(format!("cannot start output pump for '{}': {}", name, e))
+                    }
                 }
                 Ok(pid)
             }
@@ -409,6 +422,9 @@ impl Process {
         }
         self.pid = 0;
         self.stdin = None;
+        if let Some(stop) = self.pump_stop.take() {
+            stop.drain_and_stop();
+        }
     }
 
     /// Python's transition(): the timed and automatic moves. Returns the
