@@ -25,7 +25,7 @@ pub fn supervisord_main(argv0: &str, args: Vec<OsString>) -> i32 {
             println!("{}", crate::VERSION);
             return 0;
         }
-        Ok(Request::Run(o)) => o,
+        Ok(Request::Run(o)) => *o,
         Err(e) => return usage_error(argv0, &e.0),
     };
     let cfg = match load_for_daemon(argv0, &opts) {

@@ -73,9 +73,9 @@ fn normalized(log: &str, names: &[&str]) -> Vec<String> {
     let pid = regex_lite_pid();
     log.lines()
         .filter_map(|l| l.splitn(3, ' ').nth(2))
-        .filter(|m| names.iter().any(|n| m.contains(&format!("{}", n))))
+        .filter(|m| names.iter().any(|n| m.contains(*n)))
         .filter(|m| !m.contains("CRIT Supervisor is running as root"))
-        .map(|m| pid(m))
+        .map(pid)
         .collect()
 }
 

@@ -158,7 +158,7 @@ Options:";
 pub enum Request {
     Help,
     Version,
-    Run(DaemonOptions),
+    Run(Box<DaemonOptions>),
 }
 
 /// Values given on the command line; each beats the config file.
@@ -251,7 +251,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Request, UsageError> {
             _ => {}
         }
     }
-    Ok(Request::Run(o))
+    Ok(Request::Run(Box::new(o)))
 }
 
 impl DaemonOptions {

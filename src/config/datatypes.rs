@@ -59,10 +59,7 @@ fn py_int_radix(s: &str, radix: u32) -> Option<i64> {
     }
     // Python ints are unbounded; values beyond i64 saturate, which every
     // caller treats as "very large" (no config key means more than that).
-    let v = match i64::from_str_radix(&cleaned, radix) {
-        Ok(v) => v,
-        Err(_) => i64::MAX,
-    };
+    let v = i64::from_str_radix(&cleaned, radix).unwrap_or(i64::MAX);
     Some(if neg { v.saturating_neg() } else { v })
 }
 

@@ -105,13 +105,12 @@ pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
             path.display()
         )));
     }
-    let text = std::fs::read(path).map_err(|_| {
+    let bytes = std::fs::read(path).map_err(|_| {
         ConfigError::plain(format!("could not read config file {}", path.display()))
     })?;
-    let text = String::from_utf8_lossy(&text);
     let abs = absolute(path);
     let here = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-    Loader::new(path, here, env).load(&text)
+    Loader::new(path, here, env).load_bytes(&bytes)
 }
 
 /// Like [`load`] but from text, with `path` standing for its file name.
@@ -183,10 +182,14 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn load(mut self, text: &str) -> Result<Config, ConfigError> {
+    fn load(self, text: &str) -> Result<Config, ConfigError> {
+        self.load_bytes(text.as_bytes())
+    }
+
+    fn load_bytes(mut self, bytes: &[u8]) -> Result<Config, ConfigError> {
         let file = self.file.clone();
         self.ini
-            .read_str(text, &file)
+            .read_bytes(bytes, &file)
             .map_err(|e| ConfigError::plain(e.to_string()))?;
         self.read_includes()?;
         if !self.ini.has_section("supervisord") {
@@ -261,13 +264,13 @@ impl<'a> Loader<'a> {
                     "Included extra file \"{}\" during parsing",
                     m.display()
                 )));
-                let text = match std::fs::read(&m) {
-                    Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+                let bytes = match std::fs::read(&m) {
+                    Ok(t) => t,
                     // Python's read() skips files it cannot open.
                     Err(_) => continue,
                 };
                 self.ini
-                    .read_str(&text, &m)
+                    .read_bytes(&bytes, &m)
                     .map_err(|e| ConfigError::plain(e.to_string()))?;
             }
         }
@@ -416,6 +419,15 @@ impl<'a> Loader<'a> {
                 return Err(origin.wrap(&format!(
                     "{} cannot be resolved within [{}]: only the standard factory {} is built in; Python plugins cannot be loaded",
                     spec, section, STANDARD
+                )));
+            }
+            // The standard factory takes no options; Python fails to make
+            // the interface when a section (or [DEFAULT]) adds any.
+            if let Some(extra) = self.ini.keys(&section).into_iter().find(|k| *k != KEY) {
+                let o = self.origin(&section, Some(extra), self.ini.get(&section, extra));
+                return Err(o.wrap(&format!(
+                    "Could not make supervisor rpc interface: the standard factory takes no option {}",
+                    extra
                 )));
             }
             out.push(name.to_string());
@@ -1007,7 +1019,7 @@ pub fn load_ctl(path: &Path, env: &Environment) -> Result<CtlConfig, ConfigError
         ConfigError::plain(format!("could not read config file {}", path.display()))
     })?;
     let mut ini = Ini::new();
-    ini.read_str(&String::from_utf8_lossy(&text), path)
+    ini.read_bytes(&text, path)
         .map_err(|e| ConfigError::plain(e.to_string()))?;
     if !ini.has_section("supervisorctl") {
         return Err(ConfigError::plain(

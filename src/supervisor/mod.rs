@@ -38,11 +38,15 @@ pub struct LoopHandle {
 
 impl LoopHandle {
     /// Queues a job and wakes the loop. Err if the loop has gone.
-    pub fn send(&self, job: Job) -> Result<(), ()> {
-        self.tx.send(job).map_err(|_| ())?;
-        self.waker.wake().map_err(|_| ())
+    pub fn send(&self, job: Job) -> Result<(), LoopGone> {
+        self.tx.send(job).map_err(|_| LoopGone)?;
+        self.waker.wake().map_err(|_| LoopGone)
     }
 }
+
+/// The loop has exited (shutdown or restart); the job was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopGone;
 
 const SIGNALS: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -184,6 +188,12 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool) -> Result<Mood, i32>
         daemon::clear_auto_child_logs(&sup_cfg.childlogdir, &sup_cfg.identifier);
     }
 
+    // Python opens its HTTP servers before daemonizing, so a port in use
+    // is reported on the terminal and ends start-up with exit 2.
+    let servers = match crate::http::listen::bind_all(&cfg.servers) {
+        Ok(s) => s,
+        Err(m) => return Err(usage_exit(&m)),
+    };
     let mut signals = match Signals::new([SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD]) {
         Ok(s) => s,
         Err(e) => {
@@ -216,6 +226,8 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool) -> Result<Mood, i32>
     let handle = LoopHandle { tx, waker };
     let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx);
     let mood = sup.main_loop(&mut poll, &mut signals);
+    // Closing the servers unlinks the unix socket, as Python's cleanup does.
+    drop(servers);
     if pidfile_written {
         let _ = std::fs::remove_file(&sup_cfg.pidfile);
     }

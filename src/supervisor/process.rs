@@ -445,50 +445,41 @@ impl Process {
                         let _ = self.spawn(fx);
                     }
                 }
-                ProcessState::Stopped if self.laststart.is_none() => {
-                    if self.config.autostart {
-                        let _ = self.spawn(fx);
-                    }
+                ProcessState::Stopped if self.laststart.is_none() && self.config.autostart => {
+                    let _ = self.spawn(fx);
                 }
-                ProcessState::Backoff => {
+                ProcessState::Backoff
                     if self.backoff <= self.config.startretries
-                        && self.delay.is_none_or(|d| now >= d)
-                    {
-                        let _ = self.spawn(fx);
-                    }
+                        && self.delay.is_none_or(|d| now >= d) =>
+                {
+                    let _ = self.spawn(fx);
                 }
                 _ => {}
             }
         }
         let name = &self.config.name;
         match self.state {
-            ProcessState::Starting => {
-                if self.delay.is_none_or(|d| Instant::now() >= d) {
-                    self.delay = None;
-                    self.backoff = 0;
-                    let line = format!(
+            ProcessState::Starting if self.delay.is_none_or(|d| Instant::now() >= d) => {
+                self.delay = None;
+                self.backoff = 0;
+                let line = format!(
                         "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
                         name, self.config.startsecs
                     );
-                    self.apply(Event::StartSecsElapsed, true, fx);
-                    activity::info(line);
-                }
+                self.apply(Event::StartSecsElapsed, true, fx);
+                activity::info(line);
             }
-            ProcessState::Backoff => {
-                if self.backoff > self.config.startretries {
-                    let line = format!(
-                        "gave up: {} entered FATAL state, too many start retries too quickly",
-                        name
-                    );
-                    self.give_up(fx);
-                    activity::info(line);
-                }
+            ProcessState::Backoff if self.backoff > self.config.startretries => {
+                let line = format!(
+                    "gave up: {} entered FATAL state, too many start retries too quickly",
+                    name
+                );
+                self.give_up(fx);
+                activity::info(line);
             }
-            ProcessState::Stopping => {
-                if self.delay.is_some_and(|d| Instant::now() >= d) {
-                    activity::warn(format!("killing '{}' ({}) with SIGKILL", name, self.pid));
-                    self.kill(libc::SIGKILL, fx);
-                }
+            ProcessState::Stopping if self.delay.is_some_and(|d| Instant::now() >= d) => {
+                activity::warn(format!("killing '{}' ({}) with SIGKILL", name, self.pid));
+                self.kill(libc::SIGKILL, fx);
             }
             _ => {}
         }

@@ -408,3 +408,15 @@ pub fn errno_name(e: i32) -> &'static str {
         _ => "EUNKNOWN",
     }
 }
+
+/// Like [`errno_name`], with the socket errors too (for server messages).
+pub fn errno_name_any(e: i32) -> &'static str {
+    match e {
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::ENOTSOCK => "ENOTSOCK",
+        _ => errno_name(e),
+    }
+}

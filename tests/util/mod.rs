@@ -122,7 +122,9 @@ impl Drop for Guard {
 /// Kills it (and its process group) if the deadline passes.
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> (Option<i32>, String, String) {
     use std::process::Stdio;
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
     let mut g = Guard::spawn(cmd);
     let out = g.child.stdout.take();
     let err = g.child.stderr.take();

@@ -1,0 +1,124 @@
+//! Binding the configured HTTP servers' sockets at start-up, before
+//! daemonizing, with Python's errors: a port in use, a live unix socket of
+//! another supervisord, and any other socket error end start-up (exit 2).
+//! The unix socket gets its chmod/chown before anyone can connect to it.
+
+use crate::config::datatypes::py_repr;
+use crate::config::{ServerConfig, ServerKind};
+use crate::logs::activity;
+use std::net::TcpListener;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+/// A bound server socket.
+pub enum Listener {
+    Tcp(TcpListener),
+    /// The socket and the path to unlink at exit.
+    Unix(UnixListener, PathBuf),
+}
+
+/// A server's config with its bound socket.
+pub struct BoundServer {
+    pub config: ServerConfig,
+    pub listener: Listener,
+}
+
+impl Drop for BoundServer {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, path) = &self.listener {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+const IN_USE: &str = "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.";
+
+fn socket_error(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::EADDRINUSE) => IN_USE.to_string(),
+        Some(code) => format!(
+            "Cannot open an HTTP server: socket.error reported errno.{} ({})",
+            crate::supervisor::spawn::errno_name_any(code),
+            code
+        ),
+        None => format!("Cannot open an HTTP server: socket.error reported {}", e),
+    }
+}
+
+/// Binds every server; the error is the usage message.
+pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
+    let mut out = Vec::new();
+    for s in servers {
+        let listener = match &s.kind {
+            ServerKind::Inet { host, port } => {
+                let host = if host.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    host.as_str()
+                };
+                let l = TcpListener::bind((host, *port)).map_err(|e| socket_error(&e))?;
+                Listener::Tcp(l)
+            }
+            ServerKind::Unix { file, chmod, chown } => {
+                bind_unix(file, *chmod, *chown).map(|l| Listener::Unix(l, file.clone()))?
+            }
+        };
+        if s.username.is_none() {
+            activity::crit(format!(
+                "Server {} running without any HTTP authentication checking",
+                py_repr(&s.section)
+            ));
+        }
+        out.push(BoundServer {
+            config: s.clone(),
+            listener,
+        });
+    }
+    Ok(out)
+}
+
+fn bind_unix(
+    path: &Path,
+    chmod: u32,
+    chown: Option<(u32, Option<u32>)>,
+) -> Result<UnixListener, String> {
+    // sun_path holds 107 bytes plus the NUL.
+    if path.as_os_str().len() > 107 {
+        return Err(
+            "Cannot open an HTTP server: socket.error reported AF_UNIX path too long".to_string(),
+        );
+    }
+    if path.exists() || std::fs::symlink_metadata(path).is_ok() {
+        if UnixStream::connect(path).is_ok() {
+            return Err(IN_USE.to_string());
+        }
+        eprintln!("Unlinking stale socket {}", path.display());
+        let _ = std::fs::remove_file(path);
+    }
+    // Bind under a temporary name, set mode and owner, then link it into
+    // place, so nobody can connect before the permissions are right.
+    let tmp = PathBuf::from(format!("{}.{}", path.display(), std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let l = UnixListener::bind(&tmp).map_err(|e| socket_error(&e))?;
+    let finish = || -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(chmod))
+            .map_err(|e| format!("Could not change permissions of socket file: {}", e))?;
+        if let Some((uid, gid)) = chown {
+            std::os::unix::fs::chown(&tmp, Some(uid), gid).map_err(|e| {
+                format!(
+                    "Not permitted to chown {} to uid/gid {}/{}: {}",
+                    path.display(),
+                    uid,
+                    gid.map(|g| g as i64).unwrap_or(-1),
+                    e
+                )
+            })?;
+        }
+        std::fs::hard_link(&tmp, path).map_err(|e| socket_error(&e))?;
+        Ok(())
+    };
+    let r = finish();
+    let _ = std::fs::remove_file(&tmp);
+    r.map(|_| l)
+}

@@ -1,0 +1,3 @@
+//! HTTP: the servers (TCP and unix socket).
+
+pub mod listen;
