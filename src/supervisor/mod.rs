@@ -207,6 +207,11 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool) -> Result<Mood, i32>
         daemon::daemonize(sup_cfg.directory.as_deref(), sup_cfg.umask);
     }
     let pidfile_written = daemon::write_pidfile(&sup_cfg.pidfile);
+    // Threads start only now, after the fork.
+    let mut servers = servers;
+    for s in &mut servers {
+        s.answer_unavailable();
+    }
 
     let mut poll = match Poll::new() {
         Ok(p) => p,

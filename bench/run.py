@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""Benchmark harness: supervisord-rs vs Python Supervisor 4.3.0.
+
+Usage (from the repo root):  python3 bench/run.py [--quick]
+
+Expects target/release/supervisord (run `cargo build --release` first) and
+target/pyref/bin/supervisord.  Builds nothing.  Stdlib only.
+
+Metrics, per implementation, rounds alternating ours/python:
+  * startup time: exec of the daemon -> N programs RUNNING (N "success: "
+    lines in the activity log), N = 1, 100 (and 1000 without --quick)
+  * idle RSS / PSS of the daemon (/proc/<pid>/smaps_rollup) once all RUNNING
+  * idle cost with N=100 over a window: CPU seconds (utime+stime) and
+    wake-ups (sum of voluntary_ctxt_switches over all threads)
+  * shutdown time with N=100: SIGTERM -> daemon exit
+"""
+import os
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OURS = os.path.join(REPO, "target", "release", "supervisord")
+PYREF = os.path.join(REPO, "target", "pyref", "bin", "supervisord")
+OUT = os.path.join(REPO, "bench", "last-run.txt")
+
+STARTUP_TIMEOUT = 120.0
+SHUTDOWN_TIMEOUT = 60.0
+TAG_VAR = "SUPERVISORD_BENCH_TAG"
+TAG = uuid.uuid4().hex
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SLEEP_CMD = "/bin/sleep 100000"
+
+notes = []  # free-form observations printed after the table
+
+
+def note(msg):
+    notes.append(msg)
+    print("  note: " + msg, flush=True)
+
+
+# ---------------------------------------------------------------- /proc helpers
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def smaps_rollup(pid):
+    out = {}
+    for line in read("/proc/%d/smaps_rollup" % pid).splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] in ("Rss:", "Pss:"):
+            out[parts[0][:-1]] = int(parts[1])  # kB
+    return out
+
+
+def cpu_ticks(pid):
+    s = read("/proc/%d/stat" % pid)
+    fields = s[s.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime = field 14, stime = field 15
+    return int(fields[11]) + int(fields[12])
+
+
+def thread_stats(pid):
+    """{tid: (comm, voluntary, nonvoluntary, utime+stime ticks)}"""
+    res = {}
+    base = "/proc/%d/task" % pid
+    for tid in os.listdir(base):
+        try:
+            st = read("%s/%s/status" % (base, tid))
+            stat = read("%s/%s/stat" % (base, tid))
+        except OSError:
+            continue
+        vol = nvol = 0
+        comm = "?"
+        for line in st.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                vol = int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                nvol = int(line.split()[1])
+            elif line.startswith("Name:"):
+                comm = line.split(None, 1)[1] if len(line.split()) > 1 else ""
+        f = stat[stat.rindex(")") + 2:].split()
+        res[int(tid)] = (comm, vol, nvol, int(f[11]) + int(f[12]))
+    return res
+
+
+def tagged_pids():
+    """Pids of processes carrying our environment tag (daemons + children)."""
+    needle = ("%s=%s" % (TAG_VAR, TAG)).encode()
+    me = os.getpid()
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == me:
+            continue
+        try:
+            env = read("/proc/%s/environ" % d, "rb")
+        except OSError:
+            continue
+        if needle in env.split(b"\0"):
+            pids.append(int(d))
+    return pids
+
+
+def sleep_pids():
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            cmd = read("/proc/%s/cmdline" % d, "rb")
+        except OSError:
+            continue
+        if cmd.split(b"\0")[:2] == [b"/bin/sleep", b"100000"] or \
+                cmd.split(b"\0")[:2] == [b"sleep", b"100000"]:
+            pids.append(int(d))
+    return pids
+
+
+# ---------------------------------------------------------------- daemon runs
+
+def write_config(tmp, n):
+    lines = [
+        "[supervisord]",
+        "nodaemon=true",
+        "silent=true",
+        "logfile=%s/supervisord.log" % tmp,
+        "pidfile=%s/supervisord.pid" % tmp,
+        "childlogdir=%s" % tmp,
+        "loglevel=info",
+        "",
+    ]
+    for i in range(n):
+        lines += [
+            "[program:p%04d]" % i,
+            "command=%s" % SLEEP_CMD,
+            "startsecs=0",
+            "stdout_logfile=NONE",
+            "stderr_logfile=NONE",
+            "",
+        ]
+    path = os.path.join(tmp, "supervisord.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return path
+
+
+class Daemon:
+    def __init__(self, exe, n):
+        self.exe = exe
+        self.n = n
+        self.tmp = tempfile.mkdtemp(prefix="svbench-")
+        self.conf = write_config(self.tmp, n)
+        self.log = os.path.join(self.tmp, "supervisord.log")
+        self.proc = None
+        self.pidfd = None
+
+    def start(self):
+        env = dict(os.environ)
+        env[TAG_VAR] = TAG
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [self.exe, "-c", self.conf], cwd=self.tmp, env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        self.t0 = t0
+        try:
+            self.pidfd = os.pidfd_open(self.proc.pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+        return t0
+
+    def wait_running(self):
+        """Seconds from exec to N 'success: ' lines in the activity log."""
+        count = 0
+        pos = 0
+        carry = b""
+        deadline = self.t0 + STARTUP_TIMEOUT
+        while True:
+            try:
+                with open(self.log, "rb") as f:
+                    f.seek(pos)
+                    data = f.read()
+            except FileNotFoundError:
+                data = b""
+            now = time.monotonic()
+            if data:
+                pos += len(data)
+                buf = carry + data
+                cut = buf.rfind(b"\n") + 1
+                count += buf[:cut].count(b"success: ")
+                carry = buf[cut:]
+                if count >= self.n:
+                    return now - self.t0
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited early (rc=%s) after %d/%d RUNNING"
+                                   % (self.exe, self.proc.returncode, count, self.n))
+            if now > deadline:
+                raise RuntimeError("%s: only %d/%d RUNNING after %.0fs"
+                                   % (self.exe, count, self.n, STARTUP_TIMEOUT))
+            time.sleep(0.002)
+
+    def children(self):
+        pid = self.proc.pid
+        kids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                s = read("/proc/%s/stat" % d)
+            except OSError:
+                continue
+            if int(s[s.rindex(")") + 2:].split()[1]) == pid:
+                kids.append(int(d))
+        return kids
+
+    def sigterm_and_wait(self):
+        """Seconds from SIGTERM to daemon exit."""
+        t0 = time.monotonic()
+        os.kill(self.proc.pid, signal.SIGTERM)
+        if self.pidfd is not None:
+            r, _, _ = select.select([self.pidfd], [], [], SHUTDOWN_TIMEOUT)
+            t1 = time.monotonic()
+            if not r:
+                raise RuntimeError("%s did not exit within %.0fs of SIGTERM"
+                                   % (self.exe, SHUTDOWN_TIMEOUT))
+            self.proc.wait()
+            return t1 - t0
+        while self.proc.poll() is None:
+            if time.monotonic() - t0 > SHUTDOWN_TIMEOUT:
+                raise RuntimeError("%s did not exit within %.0fs of SIGTERM"
+                                   % (self.exe, SHUTDOWN_TIMEOUT))
+            time.sleep(0.001)
+        return time.monotonic() - t0
+
+    def cleanup(self):
+        if self.proc is not None:
+            kids = []
+            if self.proc.poll() is None:
+                kids = self.children()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            for k in kids:  # children may have their own process groups
+                try:
+                    os.killpg(k, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def kill_tagged():
+    left = tagged_pids()
+    for p in left:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return left
+
+
+# ---------------------------------------------------------------- one round
+
+def run_one(name, exe, n, results, idle_window=None, shutdown=False,
+            verbose_threads=False):
+    d = Daemon(exe, n)
+    try:
+        d.start()
+        t = d.wait_running()
+        results.setdefault("startup N=%d (s)" % n, []).append(t)
+        time.sleep(0.5)  # let the last transitions settle
+        mem = smaps_rollup(d.proc.pid)
+        results.setdefault("idle RSS N=%d (MiB)" % n, []).append(mem["Rss"] / 1024)
+        results.setdefault("idle PSS N=%d (MiB)" % n, []).append(mem["Pss"] / 1024)
+        msg = "%s N=%d: running in %.3fs, RSS %.1f MiB, PSS %.1f MiB" % (
+            name, n, t, mem["Rss"] / 1024, mem["Pss"] / 1024)
+        if idle_window:
+            pid = d.proc.pid
+            th0 = thread_stats(pid)
+            c0 = cpu_ticks(pid)
+            time.sleep(idle_window)
+            c1 = cpu_ticks(pid)
+            th1 = thread_stats(pid)
+            cpu = (c1 - c0) / CLK_TCK
+            wake = sum(v[1] for v in th1.values()) - sum(
+                v[1] for tid, v in th0.items() if tid in th1)
+            results.setdefault("idle CPU N=%d /%ds (s)" % (n, idle_window), []).append(cpu)
+            results.setdefault("idle wakeups N=%d /%ds" % (n, idle_window), []).append(wake)
+            msg += ", idle %ds: cpu %.2fs, wakeups %d" % (idle_window, cpu, wake)
+            if verbose_threads:
+                per = []
+                for tid, (comm, vol, nvol, tk) in sorted(th1.items()):
+                    v0 = th0.get(tid, (comm, 0, 0, 0))
+                    per.append("tid %d (%s): +%d vol, +%d nonvol, +%d ticks" % (
+                        tid, comm, vol - v0[1], nvol - v0[2], tk - v0[3]))
+                if wake > idle_window:  # more than ~1 per second
+                    note("%s idle N=%d: %d wake-ups in %ds; per thread: %s" % (
+                        name, n, wake, idle_window, "; ".join(per)))
+        print("  " + msg, flush=True)
+        if shutdown:
+            kids = d.children()
+            s = d.sigterm_and_wait()
+            results.setdefault("shutdown N=%d (s)" % n, []).append(s)
+            alive = [k for k in kids if os.path.exists("/proc/%d" % k)
+                     and not read("/proc/%d/stat" % k).split(") ")[1].startswith("Z")]
+            print("  %s N=%d: shutdown in %.3fs (%d children, %d still alive after exit)"
+                  % (name, n, s, len(kids), len(alive)), flush=True)
+            if alive:
+                note("%s left %d of %d children alive after SIGTERM exit"
+                     % (name, len(alive), len(kids)))
+    finally:
+        d.cleanup()
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(v):
+    if isinstance(v, float):
+        if v == 0:
+            return "0"
+        if abs(v) < 0.01:
+            return "%.4f" % v
+        if abs(v) < 10:
+            return "%.3f" % v
+        return "%.1f" % v
+    return str(v)
+
+
+def cell(vals):
+    if not vals:
+        return "-"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt(med)
+    return "%s (%s-%s)" % (fmt(med), fmt(min(vals)), fmt(max(vals)))
+
+
+def table(metrics, res):
+    rows = [("metric", "ours median (min-max)", "python median (min-max)", "ours/python")]
+    for m in metrics:
+        a = res["ours"].get(m, [])
+        b = res["python"].get(m, [])
+        ratio = "-"
+        if a and b:
+            ma, mb = statistics.median(a), statistics.median(b)
+            ratio = "%.3f" % (ma / mb) if mb else ("inf" if ma else "n/a")
+        rows.append((m, cell(a), cell(b), ratio))
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    out = []
+    for j, r in enumerate(rows):
+        out.append("  ".join(r[i].ljust(w[i]) if i == 0 else r[i].rjust(w[i])
+                             for i in range(4)))
+        if j == 0:
+            out.append("  ".join("-" * w[i] for i in range(4)))
+    return "\n".join(out)
+
+
+def machine():
+    model = "?"
+    try:
+        for line in read("/proc/cpuinfo").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return "nproc=%d, cpu=%s, kernel=%s" % (os.cpu_count(), model, os.uname().release)
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    for exe, hint in ((OURS, "run `cargo build --release` first"),
+                      (PYREF, "the Python reference (scripts/pyref.sh) is missing")):
+        if not os.access(exe, os.X_OK):
+            sys.exit("missing %s: %s" % (os.path.relpath(exe, REPO), hint))
+    rounds = 1 if quick else 3
+    sizes = [1, 100] if quick else [1, 100, 1000]
+    idle = 10 if quick else 30
+    impls = [("ours", OURS), ("python", PYREF)]
+    res = {"ours": {}, "python": {}}
+    started = time.time()
+    pre_sleep = set(sleep_pids())
+    try:
+        for r in range(rounds):
+            order = impls if r % 2 == 0 else impls[::-1]
+            print("round %d/%d" % (r + 1, rounds), flush=True)
+            for name, exe in order:
+                for n in sizes:
+                    try:
+                        run_one(name, exe, n, res[name],
+                                idle_window=idle if n == 100 else None,
+                                shutdown=(n == 100),
+                                verbose_threads=(name == "ours"))
+                    except RuntimeError as e:
+                        note("round %d %s N=%d failed: %s" % (r + 1, name, n, e))
+                    left = kill_tagged()
+                    if left:
+                        note("killed %d leftover tagged processes after %s N=%d"
+                             % (len(left), name, n))
+    finally:
+        left = kill_tagged()
+        if left:
+            note("final cleanup killed %d tagged processes" % len(left))
+        time.sleep(0.2)
+        stray = [p for p in sleep_pids() if p not in pre_sleep]
+        for p in stray:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if stray:
+            note("killed %d stray 'sleep 100000' processes at the end" % len(stray))
+
+    metrics = []
+    for n in sizes:
+        metrics.append("startup N=%d (s)" % n)
+    for n in sizes:
+        metrics += ["idle RSS N=%d (MiB)" % n, "idle PSS N=%d (MiB)" % n]
+    metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle,
+                "shutdown N=100 (s)"]
+    text = "supervisord-rs benchmark (%s), %s\n%s\nrounds=%d, elapsed %.0fs\n\n%s\n" % (
+        "quick" if quick else "full",
+        time.strftime("%Y-%m-%d %H:%M:%S"), machine(), rounds,
+        time.time() - started, table(metrics, res))
+    if notes:
+        text += "\nnotes:\n" + "\n".join("  - " + n for n in notes) + "\n"
+    print()
+    print(text)
+    with open(OUT, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
