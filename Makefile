@@ -7,7 +7,7 @@ MANDIR  = $(DESTDIR)$(PREFIX)/share/man
 MUSL    = x86_64-unknown-linux-musl
 NAMES   = supervisorctl echo_supervisord_conf pidproxy
 
-.PHONY: build release run test pyref static install clean fmt lint
+.PHONY: build release run test pyref static install clean bench bench-quick
 
 build:
 	$(CARGO) build
@@ -30,6 +30,13 @@ test: pyref
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
+
+# Ours next to Python Supervisor 4.3.0 on the same workloads (not part of test).
+bench: release pyref
+	python3 bench/run.py
+
+bench-quick: release pyref
+	python3 bench/run.py --quick
 
 static:
 	@rustup target list --installed | grep -qx $(MUSL) || rustup target add $(MUSL)

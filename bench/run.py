@@ -92,6 +92,15 @@ def thread_stats(pid):
     return res
 
 
+def alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        s = read("/proc/%d/stat" % pid)
+    except OSError:
+        return False
+    return s[s.rindex(")") + 2] != "Z"
+
+
 def tagged_pids():
     """Pids of processes carrying our environment tag (daemons + children)."""
     needle = ("%s=%s" % (TAG_VAR, TAG)).encode()
@@ -262,6 +271,11 @@ class Daemon:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+            # SIGKILL is asynchronous: wait (bounded) for the children to go
+            deadline = time.monotonic() + 2
+            while kids and time.monotonic() < deadline:
+                kids = [k for k in kids if alive(k)]
+                time.sleep(0.01)
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
@@ -269,7 +283,7 @@ class Daemon:
 
 
 def kill_tagged():
-    left = tagged_pids()
+    left = [p for p in tagged_pids() if alive(p)]
     for p in left:
         try:
             os.kill(p, signal.SIGKILL)
@@ -320,13 +334,13 @@ def run_one(name, exe, n, results, idle_window=None, shutdown=False,
             kids = d.children()
             s = d.sigterm_and_wait()
             results.setdefault("shutdown N=%d (s)" % n, []).append(s)
-            alive = [k for k in kids if os.path.exists("/proc/%d" % k)
-                     and not read("/proc/%d/stat" % k).split(") ")[1].startswith("Z")]
+            time.sleep(0.05)
+            left = [k for k in kids if alive(k)]
             print("  %s N=%d: shutdown in %.3fs (%d children, %d still alive after exit)"
-                  % (name, n, s, len(kids), len(alive)), flush=True)
-            if alive:
+                  % (name, n, s, len(kids), len(left)), flush=True)
+            if left:
                 note("%s left %d of %d children alive after SIGTERM exit"
-                     % (name, len(alive), len(kids)))
+                     % (name, len(left), len(kids)))
     finally:
         d.cleanup()
 
@@ -408,7 +422,7 @@ def main():
                     try:
                         run_one(name, exe, n, res[name],
                                 idle_window=idle if n == 100 else None,
-                                shutdown=(n == 100),
+                                shutdown=True,
                                 verbose_threads=(name == "ours"))
                     except RuntimeError as e:
                         note("round %d %s N=%d failed: %s" % (r + 1, name, n, e))
@@ -435,8 +449,9 @@ def main():
         metrics.append("startup N=%d (s)" % n)
     for n in sizes:
         metrics += ["idle RSS N=%d (MiB)" % n, "idle PSS N=%d (MiB)" % n]
-    metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle,
-                "shutdown N=100 (s)"]
+    metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle]
+    for n in sizes:
+        metrics.append("shutdown N=%d (s)" % n)
     text = "supervisord-rs benchmark (%s), %s\n%s\nrounds=%d, elapsed %.0fs\n\n%s\n" % (
         "quick" if quick else "full",
         time.strftime("%Y-%m-%d %H:%M:%S"), machine(), rounds,

@@ -421,3 +421,57 @@ fn orphans_are_reaped_as_pid_1() {
     unsafe { libc::kill(-g.pid(), libc::SIGTERM) };
     assert!(g.wait_exit(WAIT).is_some());
 }
+
+#[test]
+fn user_switch_runs_the_child_as_that_user() {
+    if !util_is_root() {
+        eprintln!("skipped: switching users needs root");
+        return;
+    }
+    let Some(uid) = Command::new("id")
+        .args(["-u", "nobody"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+    else {
+        eprintln!("skipped: no user 'nobody' on this machine");
+        return;
+    };
+    let dir = temp_dir();
+    // The log file is opened by supervisord (root); the child only writes
+    // to its pipe, so nobody needs no access to the temp dir.
+    let body = "[program:who]\ncommand=/bin/sh -c 'id -u; sleep 30'\nuser=nobody\nstartsecs=0\nstdout_logfile=%(here)s/who.log\n";
+    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
+    let out = dir.path().join("who.log");
+    assert!(wait_until(WAIT, || !std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .is_empty()));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default().trim(),
+        uid
+    );
+    assert_eq!(d.stop(), Some(0));
+}
+
+#[test]
+fn a_second_term_during_shutdown_leaves_no_child_behind() {
+    let dir = temp_dir();
+    let body = "[program:slow]\ncommand=/bin/sh -c 'trap \"sleep 1; exit 0\" TERM; while :; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=5\n";
+    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
+    assert!(d.wait_log("success: slow"));
+    let child: i32 = d
+        .log_text()
+        .lines()
+        .find_map(|l| l.split("spawned: 'slow' with pid ").nth(1))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("child pid in log");
+    d.signal(libc::SIGTERM);
+    d.signal(libc::SIGTERM);
+    let status = d.guard.wait_exit(WAIT).and_then(|s| s.code());
+    assert_eq!(status, Some(0));
+    // SAFETY: kill(pid, 0) only probes for existence.
+    let alive = unsafe { libc::kill(child, 0) } == 0;
+    assert!(!alive, "child {} survived the daemon", child);
+    assert!(d.log_text().contains("stopped: slow (exit status 0)"));
+}
