@@ -54,8 +54,10 @@ impl LocalTime {
 }
 
 fn local_fields(secs: i64) -> Option<LocalTime> {
-    // time_t is 32 bits on some targets; elsewhere this is a no-op.
-    #[allow(clippy::useless_conversion)]
+    // time_t is 32 bits on some targets; elsewhere this is a no-op. libc
+    // marks the alias deprecated on musl (its width changes with musl 1.2),
+    // and that change is exactly what try_into absorbs.
+    #[allow(clippy::useless_conversion, deprecated)]
     let t: libc::time_t = secs.try_into().ok()?;
     // SAFETY: tm is plain old data; all-zero is a valid value to overwrite.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
