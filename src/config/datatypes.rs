@@ -4,34 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// Python's `repr()` of a str, as it appears inside Supervisor's messages.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+/// Python's `repr()` of a str, as it appears inside Supervisor's messages
+/// (one implementation, in the INI reader, which needs it for its errors).
+pub use super::ini::py_repr;
 
 /// Python's `int()` on a str: surrounding whitespace, an optional sign,
 /// digits with single underscores between them.

@@ -8,53 +8,8 @@
 
 use std::fmt::Write as _;
 
-/// Python's `repr(s)` for a `str`.
-pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            c if (c as u32) < 0x80 || !printable(c) => {
-                let v = c as u32;
-                let _ = if v <= 0xff {
-                    write!(out, "\\x{v:02x}")
-                } else if v <= 0xffff {
-                    write!(out, "\\u{v:04x}")
-                } else {
-                    write!(out, "\\U{v:08x}")
-                };
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// An approximation of Python's `str.isprintable` for non-ASCII characters:
-/// controls, separators other than space, and the common format and
-/// private-use characters are not printable.
-fn printable(c: char) -> bool {
-    let v = c as u32;
-    !(c.is_control()
-        || (c.is_whitespace() && c != ' ')
-        || matches!(v, 0xad | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0xfeff)
-        || matches!(v, 0xe000..=0xf8ff | 0xf0000..=0x10ffff))
-}
+/// Python's `repr(s)` for a `str` (shared with the config reader).
+pub use crate::config::ini::py_repr as py_repr_str;
 
 /// Python's `repr(b)` for `bytes`: `b'...'`.
 pub fn py_repr_bytes(b: &[u8]) -> String {
