@@ -81,6 +81,8 @@ pub struct Supervisor {
     handle: LoopHandle,
     rx: mpsc::Receiver<Job>,
     own_path: Option<String>,
+    /// SUPERVISOR_SERVER_URL for children, computed once per config.
+    server_url: Option<String>,
     /// Run the loop again right away (something changed).
     again: bool,
 }
@@ -259,8 +261,10 @@ impl Supervisor {
             handle,
             rx,
             own_path: std::env::var("PATH").ok(),
+            server_url: None,
             again: true,
         };
+        sup.server_url = sup.config.server_url();
         let groups = sup.config.groups.clone();
         for g in groups {
             sup.add_group(g);
@@ -340,12 +344,11 @@ impl Supervisor {
         index: usize,
         f: impl FnOnce(&mut Process, &mut Effects) -> R,
     ) -> R {
-        let server_url = self.config.server_url();
         let strip_ansi = self.config.supervisord.strip_ansi;
         let notifier = self.pump_notifier();
         let mut fx = Effects {
             mood: self.mood,
-            server_url: server_url.as_deref(),
+            server_url: self.server_url.as_deref(),
             own_path: self.own_path.as_deref(),
             strip_ansi,
             changes: &mut self.changes,
