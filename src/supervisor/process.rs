@@ -305,10 +305,7 @@ impl Process {
             Some(Instant::now() + Duration::from_secs(self.config.stopwaitsecs.max(0) as u64));
         self.apply(Event::Kill, true, fx);
         let target = if as_group { -self.pid } else { self.pid };
-        // SAFETY: kill(2) with integers only.
-        let rc = unsafe { libc::kill(target, sig) };
-        if rc != 0 {
-            let e = std::io::Error::last_os_error();
+        if let Err(e) = send_signal(target, sig) {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 activity::debug(format!(
                     "unable to signal {} (pid {}), it probably just exited on its own: {}",
@@ -344,10 +341,7 @@ impl Process {
             self.pid,
             signal_name(sig)
         ));
-        // SAFETY: kill(2) with integers only.
-        let rc = unsafe { libc::kill(self.pid, sig) };
-        if rc != 0 {
-            let e = std::io::Error::last_os_error();
+        if let Err(e) = send_signal(self.pid, sig) {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 activity::debug(format!(
                     "unable to signal {} (pid {}), it probably just now exited on its own: {}",
@@ -535,6 +529,16 @@ impl Process {
                 }
             }
         }
+    }
+}
+
+/// kill(2), the one place the engine signals a child (or its group).
+fn send_signal(target: i32, sig: i32) -> std::io::Result<()> {
+    // SAFETY: kill(2) takes plain integers and touches no memory.
+    if unsafe { libc::kill(target, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
