@@ -6,7 +6,6 @@
 use crate::config::datatypes::py_repr;
 use crate::config::{ServerConfig, ServerKind};
 use crate::logs::activity;
-use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -22,9 +21,6 @@ pub enum Listener {
 pub struct BoundServer {
     pub config: ServerConfig,
     pub listener: Listener,
-    /// The thread answering connections until the XML-RPC server is
-    /// attached; shut down and joined on drop so a restart can rebind.
-    answering: Option<std::thread::JoinHandle<()>>,
 }
 
 impl BoundServer {
@@ -36,61 +32,17 @@ impl BoundServer {
         }
     }
 
-    /// Answers every connection with 503 and closes it, so clients get a
-    /// clear error instead of hanging on a socket nobody accepts from.
-    /// The XML-RPC and web UI handlers replace this (HTTP issue).
-    pub fn answer_unavailable(&mut self) {
-        let accept: Box<dyn FnMut() -> std::io::Result<Box<dyn std::io::Write + Send>> + Send> =
-            match &self.listener {
-                Listener::Tcp(l) => match l.try_clone() {
-                    Ok(l) => Box::new(move || {
-                        l.accept()
-                            .map(|(s, _)| Box::new(s) as Box<dyn std::io::Write + Send>)
-                    }),
-                    Err(_) => return,
-                },
-                Listener::Unix(l, _) => match l.try_clone() {
-                    Ok(l) => Box::new(move || {
-                        l.accept()
-                            .map(|(s, _)| Box::new(s) as Box<dyn std::io::Write + Send>)
-                    }),
-                    Err(_) => return,
-                },
-            };
-        let mut accept = accept;
-        let spawned = std::thread::Builder::new()
-            .name("http-unavailable".into())
-            .stack_size(64 * 1024)
-            .spawn(move || loop {
-                match accept() {
-                    Ok(mut conn) => {
-                        let body = "XML-RPC and the web UI are not available in this build of supervisord-rs.\n";
-                        let _ = write!(
-                            conn,
-                            "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                            body.len(),
-                            body
-                        );
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
-                        std::thread::sleep(std::time::Duration::from_millis(100))
-                    }
-                    Err(_) => return,
-                }
-            });
-        self.answering = spawned.ok();
+    /// Stops accepting: accept() in any thread returns at once.
+    pub fn shutdown(&self) {
+        // SAFETY: shutdown(2) on our own listening socket, by a descriptor
+        // this struct owns; it touches no memory.
+        unsafe { libc::shutdown(self.raw_fd(), libc::SHUT_RDWR) };
     }
 }
 
 impl Drop for BoundServer {
     fn drop(&mut self) {
-        if let Some(t) = self.answering.take() {
-            // SAFETY: shutdown(2) on our own listening socket; it wakes the
-            // thread blocked in accept(), which then returns.
-            unsafe { libc::shutdown(self.raw_fd(), libc::SHUT_RDWR) };
-            let _ = t.join();
-        }
+        self.shutdown();
         if let Listener::Unix(_, path) = &self.listener {
             let _ = std::fs::remove_file(path);
         }
@@ -129,6 +81,7 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
                 bind_unix(file, *chmod, *chown).map(|l| Listener::Unix(l, file.clone()))?
             }
         };
+        activity::info("RPC interface 'supervisor' initialized");
         if s.username.is_none() {
             activity::crit(format!(
                 "Server {} running without any HTTP authentication checking",
@@ -138,7 +91,6 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
         out.push(BoundServer {
             config: s.clone(),
             listener,
-            answering: None,
         });
     }
     Ok(out)

@@ -1,3 +1,232 @@
-//! XML-RPC: the codec and the supervisor.* / system.* methods.
+//! XML-RPC: the codec, the fault codes, and the `supervisor.*` and
+//! `system.*` methods.
+//!
+//! [`Dispatcher::call`] is what the HTTP layer calls with a decoded
+//! request. It checks the method name against our table (never an
+//! attribute lookup: CVE-2017-11610), answers `system.*` itself, and sends
+//! `supervisor.*` calls to the loop as jobs, waiting on a reply channel.
 
+pub mod docs;
+pub mod faults;
+pub mod supervisor_ns;
 pub mod xmlrpc;
+
+use crate::supervisor::{LoopHandle, Supervisor};
+use std::sync::mpsc;
+use supervisor_ns::{Offload, Outcome, Step};
+use xmlrpc::{Fault, Value};
+
+/// The system.* methods and their parameter counts.
+const SYSTEM_METHODS: &[(&str, usize)] = &[
+    ("listMethods", 0),
+    ("methodHelp", 1),
+    ("methodSignature", 1),
+    ("multicall", 1),
+];
+
+/// Every published method name, sorted as Python's listMethods sorts.
+pub fn method_names() -> Vec<String> {
+    let mut names: Vec<String> = supervisor_ns::METHODS
+        .iter()
+        .map(|(m, _, _)| format!("supervisor.{}", m))
+        .chain(SYSTEM_METHODS.iter().map(|(m, _)| format!("system.{}", m)))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs calls for the HTTP threads.
+#[derive(Clone)]
+pub struct Dispatcher {
+    handle: LoopHandle,
+}
+
+/// What the loop sends back for one call.
+enum Reply {
+    Now(Outcome),
+    Offload(Offload),
+}
+
+impl Dispatcher {
+    pub fn new(handle: LoopHandle) -> Dispatcher {
+        Dispatcher { handle }
+    }
+
+    /// One call, by its full name, with Python's faults.
+    pub fn call(&self, method: &str, params: Vec<Value>) -> Outcome {
+        let Some((namespace, name)) = split_method(method) else {
+            return Err(faults::bare(faults::UNKNOWN_METHOD));
+        };
+        match namespace {
+            "system" => self.system(name, params),
+            "supervisor" => {
+                let Some((least, most)) = supervisor_ns::arity(name) else {
+                    return Err(faults::bare(faults::UNKNOWN_METHOD));
+                };
+                if params.len() < least || params.len() > most {
+                    return Err(faults::bare(faults::INCORRECT_PARAMETERS));
+                }
+                self.on_loop(name.to_string(), params)
+            }
+            _ => Err(faults::bare(faults::UNKNOWN_METHOD)),
+        }
+    }
+
+    /// Sends a supervisor.* call to the loop and waits for its answer. A
+    /// loop that has gone (shutting down) answers SHUTDOWN_STATE.
+    fn on_loop(&self, method: String, params: Vec<Value>) -> Outcome {
+        let (tx, rx) = mpsc::sync_channel::<Reply>(1);
+        let job = Box::new(move |sup: &mut Supervisor| {
+            match supervisor_ns::call(sup, &method, &params) {
+                Step::Done(outcome) => {
+                    let _ = tx.send(Reply::Now(outcome));
+                }
+                Step::Offload(run) => {
+                    let _ = tx.send(Reply::Offload(run));
+                }
+                Step::Wait(mut pending) => sup.park(Box::new(move |sup: &mut Supervisor| {
+                    match pending(sup) {
+                        Some(outcome) => {
+                            let _ = tx.send(Reply::Now(outcome));
+                            true
+                        }
+                        // A client that went away no longer needs the answer.
+                        None => false,
+                    }
+                })),
+            }
+        });
+        if self.handle.send(job).is_err() {
+            return Err(faults::bare(faults::SHUTDOWN_STATE));
+        }
+        match rx.recv() {
+            Ok(Reply::Now(outcome)) => outcome,
+            Ok(Reply::Offload(run)) => run(),
+            Err(_) => Err(faults::bare(faults::SHUTDOWN_STATE)),
+        }
+    }
+
+    /// The log file behind `/logtail/<spec>/<channel>`, if the process
+    /// exists and the channel (`stdout` or `stderr`) has a file.
+    pub fn process_log_path(&self, spec: &str, channel: &str) -> Option<std::path::PathBuf> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let (spec, channel) = (spec.to_string(), channel.to_string());
+        let job = Box::new(move |sup: &mut Supervisor| {
+            let _ = tx.send(supervisor_ns::log_path(sup, &spec, &channel));
+        });
+        self.handle.send(job).ok()?;
+        rx.recv().ok().flatten()
+    }
+
+    fn system(&self, name: &str, params: Vec<Value>) -> Outcome {
+        let Some(&(_, count)) = SYSTEM_METHODS.iter().find(|(m, _)| *m == name) else {
+            return Err(faults::bare(faults::UNKNOWN_METHOD));
+        };
+        if params.len() != count {
+            return Err(faults::bare(faults::INCORRECT_PARAMETERS));
+        }
+        let names = method_names();
+        let known = |v: &Value| -> Option<String> {
+            v.as_str()
+                .filter(|s| names.iter().any(|n| n == s))
+                .map(str::to_string)
+        };
+        match name {
+            "listMethods" => Ok(Value::array(names.iter().map(Value::from))),
+            "methodHelp" => known(&params[0])
+                .and_then(|m| docs::help(&m))
+                .map(Value::from)
+                .ok_or_else(|| faults::bare(faults::SIGNATURE_UNSUPPORTED)),
+            "methodSignature" => known(&params[0])
+                .and_then(|m| docs::signature(&m))
+                .map(|sig| Value::array(sig.into_iter().map(Value::from)))
+                .ok_or_else(|| faults::bare(faults::SIGNATURE_UNSUPPORTED)),
+            _ => self.multicall(&params[0]),
+        }
+    }
+
+    /// system.multicall: runs the calls in order, each to its end (waiting
+    /// ones included); a result is `[value]` or `{faultCode, faultString}`.
+    fn multicall(&self, calls: &Value) -> Outcome {
+        let Some(calls) = calls.as_array() else {
+            return Err(faults::bare(faults::INCORRECT_PARAMETERS));
+        };
+        let mut results = Vec::with_capacity(calls.len());
+        for call in calls {
+            let outcome = match call {
+                Value::Struct(_) => {
+                    let params = match call.struct_get("params") {
+                        None => Ok(Vec::new()),
+                        Some(Value::Array(p)) => Ok(p.clone()),
+                        Some(_) => Err(faults::bare(faults::INCORRECT_PARAMETERS)),
+                    };
+                    match (call.struct_get("methodName"), params) {
+                        (None, _) => {
+                            Err(faults::with(faults::INCORRECT_PARAMETERS, "No methodName"))
+                        }
+                        (Some(Value::String(m)), _) if m == "system.multicall" => {
+                            Err(faults::with(
+                                faults::INCORRECT_PARAMETERS,
+                                "Recursive system.multicall forbidden",
+                            ))
+                        }
+                        (Some(Value::String(m)), Ok(p)) => self.call(m, p),
+                        (Some(_), Ok(_)) => Err(faults::bare(faults::UNKNOWN_METHOD)),
+                        (Some(_), Err(e)) => Err(e),
+                    }
+                }
+                // Python fails on `call.get` with a generic FAILED fault.
+                _ => Err(faults::with(faults::FAILED, "each call must be a struct")),
+            };
+            results.push(match outcome {
+                Ok(v) => Value::array([v]),
+                Err(Fault { code, string }) => Value::structure([
+                    ("faultCode", Value::Int(code)),
+                    ("faultString", Value::from(string)),
+                ]),
+            });
+        }
+        Ok(Value::Array(results))
+    }
+}
+
+/// `namespace.method` with exactly one dot and no leading underscore on
+/// the method (Python's traverse rules).
+fn split_method(method: &str) -> Option<(&str, &str)> {
+    let (ns, name) = method.split_once('.')?;
+    if name.contains('.') || name.starts_with('_') || ns.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some((ns, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_name_rules() {
+        assert_eq!(
+            split_method("supervisor.getState"),
+            Some(("supervisor", "getState"))
+        );
+        assert_eq!(split_method("getState"), None);
+        assert_eq!(split_method("supervisor.supervisord.options.execve"), None);
+        assert_eq!(split_method("supervisor._update"), None);
+        assert_eq!(split_method("a.b.c"), None);
+    }
+
+    #[test]
+    fn listed_methods_are_sorted_and_complete() {
+        let names = method_names();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(
+            names.len(),
+            supervisor_ns::METHODS.len() + SYSTEM_METHODS.len()
+        );
+        assert!(names.contains(&"supervisor.getVersion".to_string()));
+        assert!(names.contains(&"system.multicall".to_string()));
+    }
+}

@@ -601,7 +601,7 @@ const B64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// Appends `data` as Python's `base64.encodebytes` lays it out: standard
 /// alphabet with padding, 76 characters (57 bytes) per line, every line
 /// newline-terminated, nothing at all for empty input.
-fn base64_encode_lines(out: &mut String, data: &[u8]) {
+pub(crate) fn base64_encode_lines(out: &mut String, data: &[u8]) {
     for line in data.chunks(57) {
         for chunk in line.chunks(3) {
             let b = [
@@ -623,7 +623,7 @@ fn base64_encode_lines(out: &mut String, data: &[u8]) {
 /// Decodes base64 as Python's `binascii.a2b_base64` (non-strict) does:
 /// characters outside the alphabet are skipped, a complete pad sequence ends
 /// the data, and a dangling partial group is an error.
-fn base64_decode_lenient(input: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn base64_decode_lenient(input: &[u8]) -> Result<Vec<u8>, String> {
     fn sextet(c: u8) -> Option<u32> {
         let v = match c {
             b'A'..=b'Z' => c - b'A',

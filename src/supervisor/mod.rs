@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod process;
 pub mod spawn;
 pub mod state;
+pub mod stdin;
 
 use crate::cli::supervisord::DaemonOptions;
 use crate::config::{Config, GroupConfig, MainLogFile, MessageLevel};
@@ -55,6 +56,9 @@ const WAKER: Token = Token(1);
 pub struct Group {
     pub config: GroupConfig,
     pub processes: Vec<Process>,
+    /// The config generation the group was made from (see
+    /// [`Supervisor::config_generation`]).
+    pub generation: u64,
 }
 
 impl Group {
@@ -85,6 +89,12 @@ pub struct Supervisor {
     server_url: Option<String>,
     /// Run the loop again right away (something changed).
     again: bool,
+    /// How the daemon was called, to find the config again on reread.
+    argv0: String,
+    /// Bumped by every reread: groups made from the current
+    /// `config.groups` carry the same number (getAllConfigInfo shows the
+    /// resolved AUTO log names only for those, as Python does).
+    pub config_generation: u64,
 }
 
 /// Runs the daemon until it is told to exit; returns the exit code.
@@ -93,7 +103,7 @@ pub fn run(cfg: Config, opts: DaemonOptions, argv0: &str) -> i32 {
     let mut cfg = cfg;
     let mut first = true;
     loop {
-        match run_once(cfg, &opts, first) {
+        match run_once(cfg, &opts, first, argv0) {
             Ok(Mood::Restarting) => {}
             Ok(_) => return 0,
             Err(code) => return code,
@@ -121,7 +131,7 @@ fn usage_exit(msg: &str) -> i32 {
 }
 
 /// One life of the loop, from a config to shutdown or restart.
-fn run_once(cfg: Config, opts: &DaemonOptions, first: bool) -> Result<Mood, i32> {
+fn run_once(cfg: Config, opts: &DaemonOptions, first: bool, argv0: &str) -> Result<Mood, i32> {
     let sup_cfg = cfg.supervisord.clone();
     let mut criticals = Vec::new();
     let mut infos = Vec::new();
@@ -209,12 +219,6 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool) -> Result<Mood, i32>
         daemon::daemonize(sup_cfg.directory.as_deref(), sup_cfg.umask);
     }
     let pidfile_written = daemon::write_pidfile(&sup_cfg.pidfile);
-    // Threads start only now, after the fork.
-    let mut servers = servers;
-    for s in &mut servers {
-        s.answer_unavailable();
-    }
-
     let mut poll = match Poll::new() {
         Ok(p) => p,
         Err(e) => return Err(usage_exit(&format!("cannot create poller: {}", e))),
@@ -231,7 +235,13 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool) -> Result<Mood, i32>
     };
     let (tx, rx) = mpsc::channel();
     let handle = LoopHandle { tx, waker };
-    let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx);
+    // Threads start only now, after the fork.
+    let dispatcher = crate::rpc::Dispatcher::new(handle.clone());
+    let servers = match crate::http::server::HttpServers::start(servers, dispatcher) {
+        Ok(s) => s,
+        Err(e) => return Err(usage_exit(&format!("cannot start the HTTP servers: {}", e))),
+    };
+    let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx, argv0);
     let mood = sup.main_loop(&mut poll, &mut signals);
     // Closing the servers unlinks the unix socket, as Python's cleanup does.
     drop(servers);
@@ -247,6 +257,7 @@ impl Supervisor {
         options: DaemonOptions,
         handle: LoopHandle,
         rx: mpsc::Receiver<Job>,
+        argv0: &str,
     ) -> Supervisor {
         let mut sup = Supervisor {
             config,
@@ -263,6 +274,8 @@ impl Supervisor {
             own_path: std::env::var("PATH").ok(),
             server_url: None,
             again: true,
+            argv0: argv0.to_string(),
+            config_generation: 0,
         };
         sup.server_url = sup.config.server_url();
         let groups = sup.config.groups.clone();
@@ -289,7 +302,11 @@ impl Supervisor {
             .iter()
             .map(|p| Process::new(p.clone(), &s.childlogdir, &s.identifier))
             .collect();
-        self.groups.push(Group { config, processes });
+        self.groups.push(Group {
+            config,
+            processes,
+            generation: self.config_generation,
+        });
         self.sort_groups();
         self.again = true;
         true
@@ -314,6 +331,81 @@ impl Supervisor {
         self.groups.sort_by(|a, b| {
             (a.config.priority, &a.config.name).cmp(&(b.config.priority, &b.config.name))
         });
+    }
+
+    /// The index of the active group called `name`.
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.config.name == name)
+    }
+
+    /// The (group, process) indexes of an active process.
+    pub fn process_index(&self, group: &str, name: &str) -> Option<(usize, usize)> {
+        let gi = self.group_index(group)?;
+        let pi = self.groups[gi]
+            .processes
+            .iter()
+            .position(|p| p.config.name == name)?;
+        Some((gi, pi))
+    }
+
+    /// Python's `get_execv_args` for a process, with supervisord's PATH.
+    pub fn resolve_command(
+        &self,
+        group: usize,
+        index: usize,
+    ) -> Result<(std::path::PathBuf, Vec<String>), spawn::SpawnError> {
+        spawn::resolve_command(
+            &self.groups[group].processes[index].config,
+            self.own_path.as_deref(),
+        )
+    }
+
+    /// Reaps now (RPC calls do this right after a spawn or stop, as
+    /// Python's do, so a child that died at once is seen at once).
+    pub fn reap_now(&mut self) {
+        self.reap();
+    }
+
+    /// `reloadConfig`: reads the config file again and keeps its groups as
+    /// the ones `addProcessGroup` draws from; nothing running changes.
+    /// Returns the names of the groups added, changed and removed compared
+    /// with the active ones, or the config error.
+    pub fn reread(&mut self) -> Result<[Vec<String>; 3], String> {
+        let fresh = crate::app::load_for_daemon(&self.argv0, &self.options)?;
+        self.config.groups = fresh.groups;
+        self.config_generation += 1;
+        let new = &self.config.groups;
+        let added = new
+            .iter()
+            .filter(|c| self.group_index(&c.name).is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        let changed = new
+            .iter()
+            .filter(|c| {
+                self.group_index(&c.name)
+                    .is_some_and(|gi| self.groups[gi].config != **c)
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        let removed = self
+            .groups
+            .iter()
+            .filter(|g| !new.iter().any(|c| c.name == g.config.name))
+            .map(|g| g.config.name.clone())
+            .collect();
+        Ok([added, changed, removed])
+    }
+
+    /// A REMOTE_COMMUNICATION event from `sendRemoteCommEvent`. Python
+    /// hands it to the listeners subscribed to it and nothing else; until
+    /// event listener pools exist it is only logged at debug level.
+    pub fn remote_communication(&mut self, kind: &str, data: &str) {
+        activity::debug(format!(
+            "remote communication event of type {:?} ({} bytes)",
+            kind,
+            data.len()
+        ));
     }
 
     /// Parks a waiter, run after each iteration until it says it is done.

@@ -9,7 +9,6 @@ use crate::config::{AutoRestart, LogConfig, LogFile, ProcessConfig, ProcessKind}
 use crate::logs::activity;
 use crate::logs::pump::{self, ChannelSink, PumpEvent};
 use crate::logs::rotating::RotatingFile;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -63,7 +62,7 @@ pub struct Process {
     pub stderr_path: Option<PathBuf>,
     pub stdout_log: Option<SharedLog>,
     pub stderr_log: Option<SharedLog>,
-    pub stdin: Option<File>,
+    pub stdin: Option<super::stdin::Stdin>,
     /// Ends the output pump once the child is reaped (Python drains the
     /// pipes once, then closes them, so a grandchild keeping them open
     /// cannot hold the pump forever).
@@ -196,7 +195,7 @@ impl Process {
                 activity::info(format!("spawned: '{}' with pid {}", name, pid));
                 self.spawnerr = None;
                 self.delay = Some(now + Duration::from_secs(self.config.startsecs.max(0) as u64));
-                self.stdin = Some(File::from(pipes.stdin));
+                self.stdin = Some(super::stdin::Stdin::new(pipes.stdin));
                 let listener = self.config.kind == ProcessKind::EventListener;
                 let out = ChannelSink {
                     log: self.stdout_log.clone(),
@@ -492,6 +491,34 @@ impl Process {
                 }
             }
             _ => None,
+        }
+    }
+
+    /// sendProcessStdin: Err(EPIPE) when the process is gone, being
+    /// killed, or has closed its stdin.
+    pub fn write_stdin(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.pid == 0 || self.killing {
+            return Err(std::io::Error::from_raw_os_error(libc::EPIPE));
+        }
+        match self.stdin.as_mut() {
+            Some(s) => s.write(data),
+            None => Err(std::io::Error::from_raw_os_error(libc::EPIPE)),
+        }
+    }
+
+    /// "waiting for x to stop", at most every 2 s while a stopProcess
+    /// call waits.
+    pub fn stop_report(&mut self) {
+        if self.state != ProcessState::Stopping {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .laststopreport
+            .is_none_or(|t| now > t + Duration::from_secs(2))
+        {
+            activity::info(format!("waiting for {} to stop", self.config.name));
+            self.laststopreport = Some(now);
         }
     }
 

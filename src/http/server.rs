@@ -1,0 +1,462 @@
+//! The HTTP servers: one tiny_http server per configured socket, each with
+//! a small pool of handler threads that grows while every handler is busy
+//! (a `wait=true` call or a slow client holds one) up to a cap. Handlers
+//! talk to the supervisor loop only through the RPC dispatcher's messages.
+//!
+//! Routes, in Python's order: `/RPC2...` (XML-RPC), `/logtail/...`,
+//! `/mainlogtail`, the web UI pages, then 404. Basic auth guards them all
+//! when the server has a username.
+
+use super::auth::Credentials;
+use super::listen::{BoundServer, Listener};
+use super::logtail;
+use crate::logs::activity;
+use crate::rpc::xmlrpc;
+use crate::rpc::Dispatcher;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tiny_http::{Header, Method, Request, Response, StatusCode};
+
+/// Request bodies larger than this are refused with 413 (Python has no
+/// limit; an XML-RPC call is a few KiB, and sendProcessStdin data this
+/// large belongs in a file).
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Handler threads per server: the most that can be busy at once. More
+/// concurrent requests wait in tiny_http's queue.
+const MAX_WORKERS: usize = 64;
+
+/// Handler threads started with each server.
+const INITIAL_WORKERS: usize = 2;
+
+/// Stack of a handler thread: request decoding is bounded in depth, so
+/// this is plenty and keeps many idle handlers cheap.
+const WORKER_STACK: usize = 256 * 1024;
+
+/// The running servers; dropping them stops them.
+pub struct HttpServers {
+    pools: Vec<Arc<Pool>>,
+    /// Closing the write end ends every `tail -f` stream.
+    _streams_cancel: OwnedFd,
+}
+
+struct Pool {
+    bound: BoundServer,
+    server: RwLock<Arc<tiny_http::Server>>,
+    ctx: Context,
+    idle: AtomicUsize,
+    workers: AtomicUsize,
+    closing: AtomicBool,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+}
+
+struct Context {
+    dispatcher: Dispatcher,
+    auth: Option<Credentials>,
+    /// Read end of the pipe whose closing cancels `tail -f` streams.
+    streams_cancel: Arc<OwnedFd>,
+}
+
+impl HttpServers {
+    /// Starts serving on the sockets bound at start-up.
+    pub fn start(bound: Vec<BoundServer>, dispatcher: Dispatcher) -> std::io::Result<HttpServers> {
+        let (cancel_r, cancel_w) = nix::unistd::pipe()?;
+        let cancel_r = Arc::new(cancel_r);
+        let mut pools = Vec::new();
+        for b in bound {
+            let auth = b.config.username.as_ref().map(|u| Credentials {
+                username: u.clone(),
+                password: b.config.password.clone().unwrap_or_default(),
+            });
+            let server = tiny_server(&b.listener)?;
+            let pool = Arc::new(Pool {
+                bound: b,
+                server: RwLock::new(Arc::new(server)),
+                ctx: Context {
+                    dispatcher: dispatcher.clone(),
+                    auth,
+                    streams_cancel: Arc::clone(&cancel_r),
+                },
+                idle: AtomicUsize::new(0),
+                workers: AtomicUsize::new(0),
+                closing: AtomicBool::new(false),
+                handles: Mutex::new(Vec::new()),
+            });
+            for _ in 0..INITIAL_WORKERS {
+                Pool::grow(&pool);
+            }
+            pools.push(pool);
+        }
+        Ok(HttpServers {
+            pools,
+            _streams_cancel: cancel_w,
+        })
+    }
+}
+
+impl Drop for HttpServers {
+    fn drop(&mut self) {
+        for pool in &self.pools {
+            pool.closing.store(true, Ordering::SeqCst);
+            // Wakes tiny_http's accept thread, which then ends.
+            pool.bound.shutdown();
+            if let Ok(server) = pool.server.read() {
+                for _ in 0..pool.workers.load(Ordering::SeqCst) + 1 {
+                    server.unblock();
+                }
+            }
+        }
+        for pool in &self.pools {
+            let handles = pool
+                .handles
+                .lock()
+                .map(|mut h| std::mem::take(&mut *h))
+                .unwrap_or_default();
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+/// A tiny_http server on a duplicate of our listening socket (the
+/// original stays with us, to shut down and to rebuild from).
+fn tiny_server(listener: &Listener) -> std::io::Result<tiny_http::Server> {
+    let made = match listener {
+        Listener::Tcp(l) => tiny_http::Server::from_listener(l.try_clone()?, None),
+        Listener::Unix(l, _) => tiny_http::Server::from_listener(l.try_clone()?, None),
+    };
+    made.map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+impl Pool {
+    /// Adds a handler thread unless the cap is reached.
+    fn grow(pool: &Arc<Pool>) {
+        if pool.workers.fetch_add(1, Ordering::SeqCst) >= MAX_WORKERS {
+            pool.workers.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let me = Arc::clone(pool);
+        let spawned = std::thread::Builder::new()
+            .name("http".into())
+            .stack_size(WORKER_STACK)
+            .spawn(move || me.work());
+        match spawned {
+            Ok(h) => {
+                if let Ok(mut handles) = pool.handles.lock() {
+                    handles.retain(|h| !h.is_finished());
+                    handles.push(h);
+                }
+            }
+            Err(e) => {
+                pool.workers.fetch_sub(1, Ordering::SeqCst);
+                activity::error(format!("cannot start an HTTP handler thread: {}", e));
+            }
+        }
+    }
+
+    fn work(self: Arc<Pool>) {
+        loop {
+            if self.closing.load(Ordering::SeqCst) {
+                break;
+            }
+            let server = match self.server.read() {
+                Ok(s) => Arc::clone(&s),
+                Err(_) => break,
+            };
+            self.idle.fetch_add(1, Ordering::SeqCst);
+            let got = server.recv();
+            let idle_left = self.idle.fetch_sub(1, Ordering::SeqCst) - 1;
+            if self.closing.load(Ordering::SeqCst) {
+                break;
+            }
+            match got {
+                Ok(request) => {
+                    if idle_left == 0 {
+                        Pool::grow(&self);
+                    }
+                    handle(&self.ctx, request);
+                }
+                Err(e) => self.rebuild(&server, e),
+            }
+        }
+        self.workers.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// tiny_http's accept thread stops at the first accept error (EMFILE
+    /// when out of descriptors, for one): start a new server on the same
+    /// socket, after a pause so a lasting error does not spin.
+    fn rebuild(&self, failed: &Arc<tiny_http::Server>, err: std::io::Error) {
+        let Ok(mut current) = self.server.write() else {
+            return;
+        };
+        if !Arc::ptr_eq(&current, failed) {
+            return; // another handler rebuilt it already
+        }
+        activity::error(format!(
+            "HTTP server {} stopped accepting ({}); restarting it",
+            self.bound.config.section, err
+        ));
+        std::thread::sleep(Duration::from_millis(100));
+        match tiny_server(&self.bound.listener) {
+            Ok(fresh) => {
+                let old = std::mem::replace(&mut *current, Arc::new(fresh));
+                // The other handlers wait on the old server: send them over.
+                for _ in 0..self.workers.load(Ordering::SeqCst) {
+                    old.unblock();
+                }
+            }
+            Err(e) => activity::error(format!(
+                "cannot restart HTTP server {}: {}",
+                self.bound.config.section, e
+            )),
+        }
+    }
+}
+
+fn header(value: &str, name: &str) -> Header {
+    // Only constant, valid names and values are passed in.
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|_| {
+        Header::from_bytes(&b"X-Invalid"[..], &b"1"[..]).expect("static header")
+    })
+}
+
+fn request_header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+fn respond(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
+    let response = Response::from_data(body)
+        .with_status_code(StatusCode(status))
+        .with_header(header(content_type, "Content-Type"));
+    let _ = req.respond(response);
+}
+
+fn error_page(req: Request, status: u16) {
+    let reason = StatusCode(status).default_reason_phrase();
+    let body = format!(
+        "<html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code {status}.</p><p>Message: {reason}.</p></body></html>\n"
+    );
+    respond(req, status, "text/html", body.into_bytes());
+}
+
+fn handle(ctx: &Context, req: Request) {
+    let url = req.url().to_string();
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    if let Some(creds) = &ctx.auth {
+        if !creds.accepts(request_header(&req, "Authorization")) {
+            let response = Response::from_string("Unauthorized\n")
+                .with_status_code(StatusCode(401))
+                .with_header(header("Basic realm=\"default\"", "WWW-Authenticate"));
+            let _ = req.respond(response);
+            return;
+        }
+    }
+    if path.starts_with("/RPC2") {
+        xmlrpc_request(ctx, req);
+    } else if path.starts_with("/logtail") {
+        logtail_request(ctx, req, path);
+    } else if path.starts_with("/mainlogtail") {
+        if *req.method() != Method::Get {
+            return error_page(req, 400);
+        }
+        let file = activity::path();
+        stream_file(ctx, req, file);
+    } else {
+        ui_request(req, path);
+    }
+}
+
+/// The web UI routes (the UI itself is another piece of work).
+fn ui_request(req: Request, path: &str) {
+    if !matches!(req.method(), Method::Get | Method::Post) {
+        return error_page(req, 404);
+    }
+    match path.trim_start_matches('/') {
+        "" | "index.html" => {
+            let body = format!(
+                "<!DOCTYPE html>\n<html><head><title>supervisord-rs</title></head><body><p>supervisord-rs {} speaks XML-RPC at <code>/RPC2</code>; the status page is not part of this build yet.</p></body></html>\n",
+                crate::VERSION
+            );
+            respond(req, 200, "text/html", body.into_bytes());
+        }
+        "ok.html" => respond(req, 200, "text/html", b"OK".to_vec()),
+        _ => error_page(req, 404),
+    }
+}
+
+fn xmlrpc_request(ctx: &Context, mut req: Request) {
+    if *req.method() != Method::Post {
+        return error_page(req, 400);
+    }
+    if req.body_length().is_some_and(|n| n > MAX_BODY) {
+        return error_page(req, 413);
+    }
+    let mut body = Vec::new();
+    let read = req
+        .as_reader()
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut body);
+    if read.is_err() {
+        return error_page(req, 400);
+    }
+    if body.len() > MAX_BODY {
+        return error_page(req, 413);
+    }
+    let call = match xmlrpc::parse_call(&body) {
+        Ok(call) => call,
+        Err(e) => {
+            activity::error(format!(
+                "XML-RPC request data {} is invalid: {}",
+                request_excerpt(&body),
+                if e.message().contains("methodName") {
+                    "no method name"
+                } else {
+                    "unmarshallable"
+                }
+            ));
+            return error_page(req, 400);
+        }
+    };
+    if call.method.is_empty() {
+        activity::error(format!(
+            "XML-RPC request data {} is invalid: no method name",
+            request_excerpt(&body)
+        ));
+        return error_page(req, 400);
+    }
+    activity::trace(format!("XML-RPC method called: {}()", call.method));
+    let method = call.method.clone();
+    let answer = match ctx.dispatcher.call(&call.method, call.params) {
+        Ok(value) => {
+            activity::trace(format!("XML-RPC method {}() returned successfully", method));
+            xmlrpc::write_response(&value)
+        }
+        Err(fault) => {
+            activity::trace(format!(
+                "XML-RPC method {}() returned fault: [{}] {}",
+                method, fault.code, fault.string
+            ));
+            xmlrpc::write_fault(fault.code, &fault.string)
+        }
+    };
+    respond(req, 200, "text/xml", answer);
+}
+
+/// The request body as Python's `%r` shows it, cut short: the log is no
+/// place for megabytes of a bad request.
+fn request_excerpt(body: &[u8]) -> String {
+    const KEEP: usize = 512;
+    let shown = &body[..body.len().min(KEEP)];
+    let mut text = crate::logs::pyrepr::py_repr_bytes(shown);
+    if body.len() > KEEP {
+        text.push_str(&format!("... ({} bytes)", body.len()));
+    }
+    text
+}
+
+/// Python's `%xx` unquoting of a URL path.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn logtail_request(ctx: &Context, req: Request, path: &str) {
+    if *req.method() != Method::Get {
+        return error_page(req, 400);
+    }
+    let path = percent_decode(path);
+    let rest = path.trim_start_matches('/');
+    // "logtail/<name>[/<channel>]"
+    let Some((_, spec_and_channel)) = rest.split_once('/') else {
+        return error_page(req, 404);
+    };
+    let (spec, channel) = spec_and_channel
+        .split_once('/')
+        .unwrap_or((spec_and_channel, "stdout"));
+    let file = ctx.dispatcher.process_log_path(spec, channel);
+    match file {
+        Some(file) => stream_file(ctx, req, Some(file)),
+        None => error_page(req, 404),
+    }
+}
+
+/// Streams a log like `tail -f` on a thread of its own (a stream lasts as
+/// long as the client wants; a handler is not held that long).
+fn stream_file(ctx: &Context, req: Request, file: Option<PathBuf>) {
+    let Some(file) = file.filter(|f| f.exists()) else {
+        return error_page(req, 404);
+    };
+    let cancel = Arc::clone(&ctx.streams_cancel);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Request>(1);
+    let spawned = std::thread::Builder::new()
+        .name("logtail".into())
+        .stack_size(WORKER_STACK)
+        .spawn(move || {
+            if let Ok(req) = rx.recv() {
+                follow_to_client(&cancel, req, &file);
+            }
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = tx.send(req);
+        }
+        Err(_) => error_page(req, 503),
+    }
+}
+
+/// The last 1024 bytes, then whatever is appended, chunked, until the
+/// client goes away or the server stops.
+fn follow_to_client(cancel: &OwnedFd, req: Request, file: &std::path::Path) {
+    let mtime = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| std::time::SystemTime::now());
+    let chunked = req.http_version() >= &tiny_http::HTTPVersion(1, 1);
+    // tiny_http buffers chunked bodies 8 KiB at a time, which would hold
+    // back a tail; so the stream is written on the raw connection, and
+    // the headers tiny_http does not let us set ride along in the value of
+    // one it does (a constant, so nothing a client sends can get there).
+    let extra = if chunked {
+        "no\r\nTransfer-Encoding: chunked"
+    } else {
+        "no"
+    };
+    let response = Response::empty(StatusCode(200))
+        .with_header(header("text/plain;charset=utf-8", "Content-Type"))
+        .with_header(header(&httpdate::fmt_http_date(mtime), "Last-Modified"))
+        .with_header(header(extra, "X-Accel-Buffering"));
+    let mut stream = req.upgrade("logtail", response);
+    let cancel = cancel.as_fd();
+    let result = if chunked {
+        let mut out = logtail::ChunkedWriter::new(&mut stream);
+        logtail::follow(file, 1024, &mut out, Some(cancel))
+    } else {
+        logtail::follow(file, 1024, &mut stream, Some(cancel))
+    };
+    if let Err(e) = result {
+        activity::debug(format!("tail of {} ended: {}", file.display(), e));
+    }
+    let _ = stream.flush();
+}
