@@ -63,6 +63,19 @@ fn socket_error(e: &std::io::Error) -> String {
     }
 }
 
+/// What Python logs as it makes each server, at every start and restart.
+pub fn announce(servers: &[ServerConfig]) {
+    for s in servers {
+        activity::info("RPC interface 'supervisor' initialized");
+        if s.username.is_none() {
+            activity::crit(format!(
+                "Server {} running without any HTTP authentication checking",
+                py_repr(&s.section)
+            ));
+        }
+    }
+}
+
 /// Binds every server; the error is the usage message.
 pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
     let mut out = Vec::new();
@@ -81,13 +94,6 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
                 bind_unix(file, *chmod, *chown).map(|l| Listener::Unix(l, file.clone()))?
             }
         };
-        activity::info("RPC interface 'supervisor' initialized");
-        if s.username.is_none() {
-            activity::crit(format!(
-                "Server {} running without any HTTP authentication checking",
-                py_repr(&s.section)
-            ));
-        }
         out.push(BoundServer {
             config: s.clone(),
             listener,

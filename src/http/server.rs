@@ -10,9 +10,11 @@
 use super::auth::Credentials;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
+use crate::config::ServerConfig;
 use crate::logs::activity;
 use crate::rpc::xmlrpc;
 use crate::rpc::Dispatcher;
+use crate::supervisor::LoopHandle;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
@@ -41,6 +43,7 @@ const WORKER_STACK: usize = 256 * 1024;
 /// The running servers; dropping them stops them.
 pub struct HttpServers {
     pools: Vec<Arc<Pool>>,
+    dispatcher: Dispatcher,
     /// Closing the write end ends every `tail -f` stream.
     _streams_cancel: OwnedFd,
 }
@@ -63,8 +66,10 @@ struct Context {
 }
 
 impl HttpServers {
-    /// Starts serving on the sockets bound at start-up.
-    pub fn start(bound: Vec<BoundServer>, dispatcher: Dispatcher) -> std::io::Result<HttpServers> {
+    /// Starts serving on the sockets bound at start-up, for the loop
+    /// behind `handle`.
+    pub fn start(bound: Vec<BoundServer>, handle: LoopHandle) -> std::io::Result<HttpServers> {
+        let dispatcher = Dispatcher::new(handle);
         let (cancel_r, cancel_w) = nix::unistd::pipe()?;
         let cancel_r = Arc::new(cancel_r);
         let mut pools = Vec::new();
@@ -94,8 +99,19 @@ impl HttpServers {
         }
         Ok(HttpServers {
             pools,
+            dispatcher,
             _streams_cancel: cancel_w,
         })
+    }
+
+    /// The server configs these sockets were made from.
+    pub fn configs(&self) -> Vec<ServerConfig> {
+        self.pools.iter().map(|p| p.bound.config.clone()).collect()
+    }
+
+    /// Serves the next life of the loop (after a restart).
+    pub fn attach(&self, handle: LoopHandle) {
+        self.dispatcher.attach(handle);
     }
 }
 

@@ -12,7 +12,7 @@ pub mod supervisor_ns;
 pub mod xmlrpc;
 
 use crate::supervisor::{LoopHandle, Supervisor};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, RwLock};
 use supervisor_ns::{Offload, Outcome, Step};
 use xmlrpc::{Fault, Value};
 
@@ -35,10 +35,11 @@ pub fn method_names() -> Vec<String> {
     names
 }
 
-/// Runs calls for the HTTP threads.
+/// Runs calls for the HTTP threads. Clones share the loop they talk to,
+/// which a restart replaces ([`Dispatcher::attach`]).
 #[derive(Clone)]
 pub struct Dispatcher {
-    handle: LoopHandle,
+    handle: Arc<RwLock<LoopHandle>>,
 }
 
 /// What the loop sends back for one call.
@@ -49,7 +50,24 @@ enum Reply {
 
 impl Dispatcher {
     pub fn new(handle: LoopHandle) -> Dispatcher {
-        Dispatcher { handle }
+        Dispatcher {
+            handle: Arc::new(RwLock::new(handle)),
+        }
+    }
+
+    /// Talks to a new loop from now on.
+    pub fn attach(&self, handle: LoopHandle) {
+        if let Ok(mut h) = self.handle.write() {
+            *h = handle;
+        }
+    }
+
+    /// Queues a job on the current loop.
+    fn send(&self, job: crate::supervisor::Job) -> Result<(), crate::supervisor::LoopGone> {
+        match self.handle.read() {
+            Ok(h) => h.send(job),
+            Err(_) => Err(crate::supervisor::LoopGone),
+        }
     }
 
     /// One call, by its full name, with Python's faults.
@@ -96,7 +114,7 @@ impl Dispatcher {
                 })),
             }
         });
-        if self.handle.send(job).is_err() {
+        if self.send(job).is_err() {
             return Err(faults::bare(faults::SHUTDOWN_STATE));
         }
         match rx.recv() {
@@ -114,7 +132,7 @@ impl Dispatcher {
         let job = Box::new(move |sup: &mut Supervisor| {
             let _ = tx.send(supervisor_ns::log_path(sup, &spec, &channel));
         });
-        self.handle.send(job).ok()?;
+        self.send(job).ok()?;
         rx.recv().ok().flatten()
     }
 

@@ -11,6 +11,7 @@ pub mod stdin;
 
 use crate::cli::supervisord::DaemonOptions;
 use crate::config::{Config, GroupConfig, MainLogFile, MessageLevel};
+use crate::http::server::HttpServers;
 use crate::logs::activity::{self, Level, MainLogConfig, MainLogTarget};
 use crate::logs::pump::PumpEvent;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -102,8 +103,11 @@ pub struct Supervisor {
 pub fn run(cfg: Config, opts: DaemonOptions, argv0: &str) -> i32 {
     let mut cfg = cfg;
     let mut first = true;
+    // The HTTP servers outlive a restart when their config is unchanged,
+    // so clients' keep-alive connections carry on with the next life.
+    let mut http: Option<HttpServers> = None;
     loop {
-        match run_once(cfg, &opts, first, argv0) {
+        match run_once(cfg, &opts, first, argv0, &mut http) {
             Ok(Mood::Restarting) => {}
             Ok(_) => return 0,
             Err(code) => return code,
@@ -131,7 +135,13 @@ fn usage_exit(msg: &str) -> i32 {
 }
 
 /// One life of the loop, from a config to shutdown or restart.
-fn run_once(cfg: Config, opts: &DaemonOptions, first: bool, argv0: &str) -> Result<Mood, i32> {
+fn run_once(
+    cfg: Config,
+    opts: &DaemonOptions,
+    first: bool,
+    argv0: &str,
+    http: &mut Option<HttpServers>,
+) -> Result<Mood, i32> {
     let sup_cfg = cfg.supervisord.clone();
     let mut criticals = Vec::new();
     let mut infos = Vec::new();
@@ -202,10 +212,21 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool, argv0: &str) -> Resu
 
     // Python opens its HTTP servers before daemonizing, so a port in use
     // is reported on the terminal and ends start-up with exit 2.
-    let servers = match crate::http::listen::bind_all(&cfg.servers) {
-        Ok(s) => s,
-        Err(m) => return Err(usage_exit(&m)),
+    if http
+        .as_ref()
+        .is_some_and(|h| h.configs() != cfg.servers.as_slice())
+    {
+        *http = None; // closes the old sockets before binding new ones
+    }
+    let bound = if http.is_none() {
+        match crate::http::listen::bind_all(&cfg.servers) {
+            Ok(s) => Some(s),
+            Err(m) => return Err(usage_exit(&m)),
+        }
+    } else {
+        None
     };
+    crate::http::listen::announce(&cfg.servers);
     let mut signals = match Signals::new([SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD]) {
         Ok(s) => s,
         Err(e) => {
@@ -236,15 +257,20 @@ fn run_once(cfg: Config, opts: &DaemonOptions, first: bool, argv0: &str) -> Resu
     let (tx, rx) = mpsc::channel();
     let handle = LoopHandle { tx, waker };
     // Threads start only now, after the fork.
-    let dispatcher = crate::rpc::Dispatcher::new(handle.clone());
-    let servers = match crate::http::server::HttpServers::start(servers, dispatcher) {
-        Ok(s) => s,
-        Err(e) => return Err(usage_exit(&format!("cannot start the HTTP servers: {}", e))),
-    };
+    match (http.as_ref(), bound) {
+        (Some(running), _) => running.attach(handle.clone()),
+        (None, Some(bound)) => match HttpServers::start(bound, handle.clone()) {
+            Ok(s) => *http = Some(s),
+            Err(e) => return Err(usage_exit(&format!("cannot start the HTTP servers: {}", e))),
+        },
+        (None, None) => {}
+    }
     let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx, argv0);
     let mood = sup.main_loop(&mut poll, &mut signals);
-    // Closing the servers unlinks the unix socket, as Python's cleanup does.
-    drop(servers);
+    if mood != Mood::Restarting {
+        // Closing the servers unlinks the unix socket, as Python's cleanup does.
+        *http = None;
+    }
     if pidfile_written {
         let _ = std::fs::remove_file(&sup_cfg.pidfile);
     }
