@@ -15,8 +15,8 @@
 //!
 //! Unlike Python, which polls the file ten times a second, we sleep in
 //! inotify until something happens to the file's name in its directory, so
-//! an idle tail costs nothing. Only when inotify cannot be used at all do we
-//! look every 200 ms (see [`Watch`]).
+//! an idle tail costs nothing. Only when inotify cannot be used (or the
+//! path is a symlink) do we look every 200 ms (see [`Watch`]).
 //!
 //! Where we knowingly differ from Python: on rotation, bytes that reached
 //! the old file after our last look are still sent before switching (Python
@@ -241,8 +241,11 @@ impl Tail {
 /// When inotify cannot be set up (no support, ENOSYS; too many instances or
 /// watches, EMFILE/ENOSPC; a path without a file name), or the watch goes
 /// away (the directory was removed), we fall back to looking every 200 ms,
-/// and try to set inotify up again at each look.
+/// and try to set inotify up again at each look. The same fallback serves a
+/// path that is itself a symlink: the file's own directory may be anywhere
+/// and change with the link, so its directory's events would not be seen.
 struct Watch {
+    path: PathBuf,
     dir: PathBuf,
     name: Option<OsString>,
     inotify: Option<(Inotify, WatchDescriptor)>,
@@ -256,6 +259,7 @@ impl Watch {
         };
         let name = path.file_name().map(OsStr::to_os_string);
         let mut w = Watch {
+            path: path.to_path_buf(),
             dir,
             name,
             inotify: None,
@@ -274,12 +278,18 @@ impl Watch {
 
     fn setup(&self) -> Option<(Inotify, WatchDescriptor)> {
         self.name.as_ref()?;
+        if is_symlink(&self.path) {
+            return None;
+        }
         let fd = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
         let wd = fd.add_watch(self.dir.as_path(), DIR_EVENTS).ok()?;
         Some((fd, wd))
     }
 
     fn wait(&mut self, hangup: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        if self.inotify.is_some() && is_symlink(&self.path) {
+            self.inotify = None;
+        }
         if self.inotify.is_some() {
             self.wait_inotify(hangup)
         } else {
@@ -359,6 +369,10 @@ impl Watch {
         self.inotify = self.setup();
         Ok(())
     }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// Only hang-up: POLLRDHUP (peer closed a socket); POLLHUP and POLLERR are
@@ -617,6 +631,26 @@ mod tests {
         keep.write_all(b"y\n").unwrap();
         f.sink.expect(b"x\ny\n");
         f.stop().unwrap_err();
+    }
+
+    #[test]
+    fn a_symlinked_log_is_followed_by_looking() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        let real = dir.path().join("real/a.log");
+        let link = dir.path().join("a.log");
+        fs::write(&real, b"one\n").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(Watch::new(&link).inotify.is_none());
+        let sink = Sink::default();
+        let mut out = sink.clone();
+        let (rd, wr) = nix::unistd::pipe().unwrap();
+        let t = std::thread::spawn(move || follow(&link, HEAD, &mut out, Some(rd.as_fd())));
+        sink.expect(b"one\n");
+        append(&real, b"two\n");
+        sink.expect(b"one\ntwo\n");
+        drop(wr);
+        t.join().unwrap().unwrap_err();
     }
 
     #[test]

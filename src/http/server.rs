@@ -285,7 +285,7 @@ fn handle(ctx: &Context, req: Request) {
             return error_page(req, 400);
         }
         let file = activity::path();
-        stream_file(ctx, req, file);
+        stream_file(ctx, req, file, false);
     } else {
         ui_request(req, path);
     }
@@ -414,14 +414,14 @@ fn logtail_request(ctx: &Context, req: Request, path: &str) {
         .unwrap_or((spec_and_channel, "stdout"));
     let file = ctx.dispatcher.process_log_path(spec, channel);
     match file {
-        Some(file) => stream_file(ctx, req, Some(file)),
+        Some(file) => stream_file(ctx, req, Some(file), true),
         None => error_page(req, 404),
     }
 }
 
 /// Streams a log like `tail -f` on a thread of its own (a stream lasts as
 /// long as the client wants; a handler is not held that long).
-fn stream_file(ctx: &Context, req: Request, file: Option<PathBuf>) {
+fn stream_file(ctx: &Context, req: Request, file: Option<PathBuf>, accel_header: bool) {
     let Some(file) = file.filter(|f| f.exists()) else {
         return error_page(req, 404);
     };
@@ -432,7 +432,7 @@ fn stream_file(ctx: &Context, req: Request, file: Option<PathBuf>) {
         .stack_size(WORKER_STACK)
         .spawn(move || {
             if let Ok(req) = rx.recv() {
-                follow_to_client(&cancel, req, &file);
+                follow_to_client(&cancel, req, &file, accel_header);
             }
         });
     match spawned {
@@ -445,7 +445,7 @@ fn stream_file(ctx: &Context, req: Request, file: Option<PathBuf>) {
 
 /// The last 1024 bytes, then whatever is appended, chunked, until the
 /// client goes away or the server stops.
-fn follow_to_client(cancel: &OwnedFd, req: Request, file: &std::path::Path) {
+fn follow_to_client(cancel: &OwnedFd, req: Request, file: &std::path::Path, accel_header: bool) {
     let mtime = std::fs::metadata(file)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| std::time::SystemTime::now());
@@ -453,16 +453,18 @@ fn follow_to_client(cancel: &OwnedFd, req: Request, file: &std::path::Path) {
     // tiny_http buffers chunked bodies 8 KiB at a time, which would hold
     // back a tail; so the stream is written on the raw connection, and
     // the headers tiny_http does not let us set ride along in the value of
-    // one it does (a constant, so nothing a client sends can get there).
-    let extra = if chunked {
-        "no\r\nTransfer-Encoding: chunked"
-    } else {
-        "no"
-    };
-    let response = Response::empty(StatusCode(200))
+    // one it does (a date we format, so nothing a client sends gets there).
+    let mut last_modified = httpdate::fmt_http_date(mtime);
+    if chunked {
+        last_modified.push_str("\r\nTransfer-Encoding: chunked");
+    }
+    let mut response = Response::empty(StatusCode(200))
         .with_header(header("text/plain;charset=utf-8", "Content-Type"))
-        .with_header(header(&httpdate::fmt_http_date(mtime), "Last-Modified"))
-        .with_header(header(extra, "X-Accel-Buffering"));
+        .with_header(header(&last_modified, "Last-Modified"));
+    // Python sends this (for nginx) on /logtail but not on /mainlogtail.
+    if accel_header {
+        response = response.with_header(header("no", "X-Accel-Buffering"));
+    }
     let mut stream = req.upgrade("logtail", response);
     let cancel = cancel.as_fd();
     let result = if chunked {
