@@ -15,11 +15,14 @@ end of the window are counted; every request's latency (send -> last body
 byte) is recorded.
 
 Anything else is an error, counted apart and never as a success: a non-200
-status, a missing or bad Content-Length, a chunked reply, a fault, a body
-without <methodResponse>, a connection closed or reset mid-reply, extra
-bytes after the body.  After an error the client opens a new connection and
-goes on.  A reply with "Connection: close" is a success but the client
-reconnects (counted as a reconnect).
+status, a missing or bad Content-Length, a fault, a body without
+<methodResponse>, a connection closed or reset mid-reply, extra bytes after
+the body.  After an error the client opens a new connection and goes on.
+A reply with "Connection: close" is a success but the client reconnects
+(counted as a reconnect).  A reply in "Transfer-Encoding: chunked" (valid
+HTTP/1.1, but Python's supervisord always sends Content-Length) is decoded
+and counted as a success, and the number of such replies is reported
+apart; --strict makes it an error instead.
 
 Output: total requests/s, p50 and p99 latency in ms, errors (by kind, with
 the first few messages) and the clients' own CPU time in the window (user +
@@ -72,9 +75,56 @@ def connect(target):
     return s
 
 
-def one_call(sock, req):
-    """Sends req, reads one reply.  Returns True if the server asked to
-    close the connection.  Raises Bad for anything but a good reply."""
+def read_chunked(sock, buf):
+    """The body of a chunked reply; buf holds what followed the headers."""
+    body = bytearray()
+    pos = 0
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        while eol < 0:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise Bad("closed", "connection closed inside a chunked body")
+            buf += chunk
+            eol = buf.find(b"\r\n", pos)
+        try:
+            size = int(bytes(buf[pos:eol]).split(b";")[0].strip(), 16)
+        except ValueError:
+            raise Bad("bad chunk", repr(bytes(buf[pos:eol][:100])))
+        pos = eol + 2
+        if size == 0:
+            break
+        while len(buf) < pos + size + 2:
+            chunk = sock.recv(max(pos + size + 2 - len(buf), 65536))
+            if not chunk:
+                raise Bad("closed", "connection closed inside a chunk")
+            buf += chunk
+        if buf[pos + size:pos + size + 2] != b"\r\n":
+            raise Bad("bad chunk", "no CRLF after a chunk")
+        body += buf[pos:pos + size]
+        pos += size + 2
+    # trailers, up to an empty line
+    while True:
+        eol = buf.find(b"\r\n", pos)
+        while eol < 0:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise Bad("closed", "connection closed inside the trailers")
+            buf += chunk
+            eol = buf.find(b"\r\n", pos)
+        if eol == pos:
+            pos += 2
+            break
+        pos = eol + 2
+    if len(buf) > pos:
+        raise Bad("extra bytes", "%d bytes after the body" % (len(buf) - pos))
+    return body
+
+
+def one_call(sock, req, strict=False):
+    """Sends req, reads one reply.  Returns (close, chunked): whether the
+    server asked to close the connection, whether the reply was chunked.
+    Raises Bad for anything but a good reply."""
     sock.sendall(req)
     buf = b""
     while True:
@@ -95,6 +145,7 @@ def one_call(sock, req):
         raise Bad("bad status line", repr(lines[0][:100]))
     length = None
     close = False
+    chunked = False
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -105,26 +156,34 @@ def one_call(sock, req):
                 raise Bad("bad content-length", repr(line[:100]))
         elif name == b"connection":
             close = value.strip().lower() == b"close"
-        elif name == b"transfer-encoding" and value.strip().lower() != b"identity":
-            raise Bad("chunked reply", repr(line[:100]))
+        elif name == b"transfer-encoding":
+            te = value.strip().lower()
+            if te == b"chunked" and not strict:
+                chunked = True
+            elif te != b"identity":
+                raise Bad("transfer-encoding %s" % te.decode("latin-1"),
+                          repr(line[:100]))
     if status[1] != b"200":
         raise Bad("status %s" % status[1].decode("latin-1"), repr(lines[0][:100]))
-    if length is None:
-        raise Bad("no content-length")
-    body = bytearray(buf[end + 4:])
-    while len(body) < length:
-        chunk = sock.recv(max(length - len(body), 65536))
-        if not chunk:
-            raise Bad("closed", "connection closed after %d of %d body bytes"
-                      % (len(body), length))
-        body += chunk
-    if len(body) > length:
-        raise Bad("extra bytes", "%d bytes after the body" % (len(body) - length))
+    if chunked:
+        body = read_chunked(sock, bytearray(buf[end + 4:]))
+    else:
+        if length is None:
+            raise Bad("no content-length")
+        body = bytearray(buf[end + 4:])
+        while len(body) < length:
+            chunk = sock.recv(max(length - len(body), 65536))
+            if not chunk:
+                raise Bad("closed", "connection closed after %d of %d body bytes"
+                          % (len(body), length))
+            body += chunk
+        if len(body) > length:
+            raise Bad("extra bytes", "%d bytes after the body" % (len(body) - length))
     if b"<fault>" in body:
         raise Bad("fault", bytes(body[:300]).decode("utf-8", "replace"))
     if b"<methodResponse>" not in body:
         raise Bad("no methodResponse", bytes(body[:300]).decode("utf-8", "replace"))
-    return close
+    return close, chunked
 
 
 def cpu_now():
@@ -132,31 +191,46 @@ def cpu_now():
     return r.ru_utime + r.ru_stime
 
 
-def client(target, req, start, warmup, stop, ready, go, out):
-    """One client process: connect, one validated call before the start,
-    then calls until `stop` (a time.monotonic() value, the same clock in
-    every process on Linux)."""
+def client(target, req, warmup, window, ready, go, out, strict=False):
+    """One client process: connect and make one validated call, say ready,
+    wait for `go`, read the window [start, stop) (time.monotonic(), the
+    same clock in every process on Linux) and call until stop.  Sends its
+    result dict through `out`, whatever happens."""
     res = {"lat": b"", "errors": {}, "samples": [], "reconnects": 0,
-           "cpu": 0.0, "fatal": None}
+           "chunked": 0, "cpu": 0.0, "fatal": None}
+    try:
+        _client(target, req, warmup, window, ready, go, res, strict)
+    except BaseException as e:  # report, never leave the parent waiting
+        res["fatal"] = "client crashed: %r" % (e,)
+        ready.set()
+    out.send(res)
+    out.close()
+
+
+def _client(target, req, warmup, window, ready, go, res, strict):
     lat = array("d")
     sock = None
     try:
         sock = connect(target)
-        if one_call(sock, req):
+        if one_call(sock, req, strict)[0]:
             sock.close()
             sock = connect(target)
     except (OSError, Bad) as e:
-        res["fatal"] = "first call failed: %r" % (e,)
+        res["fatal"] = "first call failed: %s" % (
+            "%s: %s" % (e.kind, e.detail) if isinstance(e, Bad) else repr(e))
     ready.set()
     go.wait()
     if res["fatal"]:
-        out.send(res)
         return
+    start, stop = window[0], window[1]
+    while time.monotonic() < start:
+        time.sleep(0.001)
     begin = start + warmup
     cpu0 = None
     perf = time.perf_counter
     mono = time.monotonic
     errors = res["errors"]
+    samples = res["samples"]
     while True:
         now = mono()
         if now >= stop:
@@ -167,10 +241,12 @@ def client(target, req, start, warmup, stop, ready, go, out):
             if sock is None:
                 sock = connect(target)
             t0 = perf()
-            close = one_call(sock, req)
+            close, chunked = one_call(sock, req, strict)
             t1 = perf()
             if now >= begin and mono() <= stop:
                 lat.append(t1 - t0)
+                if chunked:
+                    res["chunked"] += 1
             if close:
                 sock.close()
                 sock = None
@@ -179,8 +255,9 @@ def client(target, req, start, warmup, stop, ready, go, out):
             kind = e.kind if isinstance(e, Bad) else type(e).__name__
             if mono() >= begin:
                 errors[kind] = errors.get(kind, 0) + 1
-                if len(res["samples"]) < 3:
-                    res["samples"].append("%s: %s" % (kind, e.detail if isinstance(e, Bad) else e))
+                if len(samples) < 3:
+                    samples.append("%s: %s" % (
+                        kind, e.detail if isinstance(e, Bad) else e))
             if sock is not None:
                 sock.close()
             sock = None
@@ -190,10 +267,10 @@ def client(target, req, start, warmup, stop, ready, go, out):
     if sock is not None:
         sock.close()
     res["lat"] = lat.tobytes()
-    out.send(res)
 
 
 def percentile(sorted_vals, p):
+    """Linear interpolation between closest ranks."""
     if not sorted_vals:
         return float("nan")
     k = (len(sorted_vals) - 1) * p / 100.0
@@ -202,71 +279,68 @@ def percentile(sorted_vals, p):
     return sorted_vals[f] + (sorted_vals[c] - sorted_vals[f]) * (k - f)
 
 
-def run(target, method=DEFAULT_METHOD, clients=1, duration=3.0, warmup=0.5):
-    """target: ("tcp", (host, port)) or ("unix", path).  Returns a dict."""
+def describe(target):
+    if target[0] == "tcp":
+        return "tcp:%s:%d" % target[1]
+    return "unix:%s" % target[1]
+
+
+def run(target, method=DEFAULT_METHOD, clients=1, duration=3.0, warmup=0.5,
+        probe=None, strict=False):
+    """target: ("tcp", (host, port)) or ("unix", path).  Returns a dict.
+    probe: a callable called at the start and at the end of the measured
+    window (e.g. to read the daemon's CPU time); its two results are
+    returned as "probe".  strict: a chunked reply is an error."""
     host = "%s:%d" % target[1] if target[0] == "tcp" else "localhost"
     req = request_bytes(method, host)
     ctx = multiprocessing.get_context("fork")
-    ready = [ctx.Event() for _ in range(clients)]
     go = ctx.Event()
-    pipes = []
-    procs = []
-    # start/stop are fixed once every client is connected (see below); they
-    # travel through shared values set before `go`.
-    start_v = ctx.Value("d", 0.0)
-    stop_v = ctx.Value("d", 0.0)
-
-    def body(i, w):
-        for e in ready[:i] + ready[i + 1:]:
-            pass
-        ready_i = ready[i]
-        # wait for `go`, then read the window
-        class _Go:
-            def wait(self_inner):
-                go.wait()
-        client_start = None
-        ready_i_set = ready_i.set
-        del client_start, ready_i_set
-
-    for i in range(clients):
+    window = ctx.Array("d", 2, lock=False)
+    readies, pipes, procs = [], [], []
+    for _ in range(clients):
+        ready = ctx.Event()
         r, w = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_client_entry,
-                        args=(target, req, start_v, stop_v, warmup, ready[i], go, w))
+        p = ctx.Process(target=client,
+                        args=(target, req, warmup, window, ready, go, w, strict))
         p.daemon = True
         p.start()
         w.close()
+        readies.append(ready)
         pipes.append(r)
         procs.append(p)
     deadline = time.monotonic() + 30
-    for e in ready:
+    for e in readies:
         e.wait(max(0.0, deadline - time.monotonic()))
-    start = time.monotonic() + 0.05
-    start_v.value = start
-    stop_v.value = start + warmup + duration
+    start = time.monotonic() + 0.02
+    window[0] = start
+    window[1] = start + warmup + duration
     go.set()
+    probed = None
+    if probe is not None:
+        time.sleep(max(0.0, start + warmup - time.monotonic()))
+        p0 = probe()
+        time.sleep(max(0.0, window[1] - time.monotonic()))
+        probed = (p0, probe())
     results = []
-    for r, p in zip(pipes, procs):
+    for r in pipes:
+        res = None
         try:
             if r.poll(warmup + duration + 60):
-                results.append(r.recv())
-            else:
-                results.append({"fatal": "client gave no result", "lat": b"",
-                                "errors": {}, "samples": [], "reconnects": 0,
-                                "cpu": 0.0})
+                res = r.recv()
         except EOFError:
-            results.append({"fatal": "client died", "lat": b"", "errors": {},
-                            "samples": [], "reconnects": 0, "cpu": 0.0})
+            pass
+        if res is None:
+            res = {"fatal": "client gave no result", "lat": b"", "errors": {},
+                   "samples": [], "reconnects": 0, "chunked": 0, "cpu": 0.0}
+        results.append(res)
     for p in procs:
         p.join(5)
         if p.is_alive():
             p.kill()
             p.join()
     lat = array("d")
-    errors = {}
-    samples = []
-    fatal = []
-    reconnects = 0
-    cpu = 0.0
+    errors, samples, fatal = {}, [], []
+    reconnects, chunked, cpu = 0, 0, 0.0
     for res in results:
         a = array("d")
         a.frombytes(res["lat"])
@@ -277,14 +351,15 @@ def run(target, method=DEFAULT_METHOD, clients=1, duration=3.0, warmup=0.5):
         if res["fatal"]:
             fatal.append(res["fatal"])
         reconnects += res["reconnects"]
+        chunked += res["chunked"]
         cpu += res["cpu"]
     s = sorted(lat)
     return {
-        "target": "%s:%s" % (target[0], "%s:%d" % target[1] if target[0] == "tcp"
-                             else target[1]),
+        "target": describe(target),
         "method": method,
         "clients": clients,
         "duration": duration,
+        "warmup": warmup,
         "requests": len(s),
         "rps": len(s) / duration,
         "p50_ms": percentile(s, 50) * 1000,
@@ -293,119 +368,55 @@ def run(target, method=DEFAULT_METHOD, clients=1, duration=3.0, warmup=0.5):
         "errors": sum(errors.values()) + len(fatal),
         "error_kinds": errors,
         "error_samples": samples[:5],
-        "fatal": fatal,
+        "fatal": fatal[:5],
         "reconnects": reconnects,
+        "chunked": chunked,
         "client_cpu_s": cpu,
-        "client_cpu_share": cpu / duration,  # in CPUs (1.0 = one CPU busy)
+        "client_cpu_share": cpu / duration,  # in CPUs: 1.0 = one CPU busy
+        "probe": probed,
     }
 
 
-def _client_entry(target, req, start_v, stop_v, warmup, ready, go, out):
-    class _Go:
-        def wait(self):
-            go.wait()
-
-    # start/stop are known only once `go` is set
-    class _Lazy:
-        pass
-
-    ev = _Go()
-
-    def waiter():
-        ev.wait()
-
-    # client() reads start/stop after go.wait(); pass them via a tiny shim
-    _client_shim(target, req, start_v, stop_v, warmup, ready, go, out)
+def parse_target(args):
+    if args.unix:
+        return ("unix", args.unix)
+    host, _, port = args.tcp.rpartition(":")
+    return ("tcp", (host or "127.0.0.1", int(port)))
 
 
-def _client_shim(target, req, start_v, stop_v, warmup, ready, go, out):
-    res = None
-    try:
-        # The same as client() but with start/stop read after `go`.
-        _run_client(target, req, start_v, stop_v, warmup, ready, go, out)
-    except BaseException as e:  # report, never hang the parent
-        res = {"fatal": "client crashed: %r" % (e,), "lat": b"", "errors": {},
-               "samples": [], "reconnects": 0, "cpu": 0.0}
-        try:
-            out.send(res)
-        except Exception:
-            pass
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--tcp", metavar="HOST:PORT")
+    g.add_argument("--unix", metavar="PATH")
+    ap.add_argument("-m", "--method", default=DEFAULT_METHOD)
+    ap.add_argument("-c", "--clients", type=int, default=1)
+    ap.add_argument("-d", "--duration", type=float, default=3.0)
+    ap.add_argument("-w", "--warmup", type=float, default=0.5)
+    ap.add_argument("--strict", action="store_true",
+                    help="count chunked replies as errors")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    r = run(parse_target(args), args.method, args.clients, args.duration,
+            args.warmup, strict=args.strict)
+    if args.json:
+        print(json.dumps(r))
+    else:
+        print("%s %s, %d client(s), %.1fs (+%.1fs warm-up)" % (
+            r["target"], r["method"], r["clients"], r["duration"], r["warmup"]))
+        print("  %d requests, %.1f req/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms"
+              % (r["requests"], r["rps"], r["p50_ms"], r["p99_ms"], r["max_ms"]))
+        print("  clients' CPU: %.2fs = %.2f CPUs; reconnects: %d; chunked replies: %d"
+              % (r["client_cpu_s"], r["client_cpu_share"], r["reconnects"],
+                 r["chunked"]))
+        if r["errors"]:
+            print("  ERRORS: %d %s" % (r["errors"], r["error_kinds"]))
+            for s in r["fatal"] + r["error_samples"]:
+                print("    " + s)
+    if r["requests"] == 0:
+        return 2
+    return 1 if r["errors"] else 0
 
 
-def _run_client(target, req, start_v, stop_v, warmup, ready, go, out):
-    class _After:
-        """Defers reading the window to after `go`."""
-
-    def go_wait():
-        go.wait()
-
-    class _GoProxy:
-        def wait(self):
-            go.wait()
-            _GoProxy.start = start_v.value
-            _GoProxy.stop = stop_v.value
-
-    proxy = _GoProxy()
-    client_windowed(target, req, warmup, ready, proxy, out)
-
-
-def client_windowed(target, req, warmup, ready, go, out):
-    res = {"lat": b"", "errors": {}, "samples": [], "reconnects": 0,
-           "cpu": 0.0, "fatal": None}
-    lat = array("d")
-    sock = None
-    try:
-        sock = connect(target)
-        if one_call(sock, req):
-            sock.close()
-            sock = connect(target)
-    except (OSError, Bad) as e:
-        res["fatal"] = "first call failed: %r" % (e,)
-    ready.set()
-    go.wait()
-    if res["fatal"]:
-        out.send(res)
-        return
-    start, stop = go.start, go.stop
-    while time.monotonic() < start:
-        pass
-    begin = start + warmup
-    cpu0 = None
-    perf = time.perf_counter
-    mono = time.monotonic
-    errors = res["errors"]
-    while True:
-        now = mono()
-        if now >= stop:
-            break
-        if cpu0 is None and now >= begin:
-            cpu0 = cpu_now()
-        try:
-            if sock is None:
-                sock = connect(target)
-            t0 = perf()
-            close = one_call(sock, req)
-            t1 = perf()
-            if now >= begin and mono() <= stop:
-                lat.append(t1 - t0)
-            if close:
-                sock.close()
-                sock = None
-                res["reconnects"] += 1
-        except (OSError, Bad) as e:
-            kind = e.kind if isinstance(e, Bad) else type(e).__name__
-            if mono() >= begin:
-                errors[kind] = errors.get(kind, 0) + 1
-                if len(res["samples"]) < 3:
-                    res["samples"].append(
-                        "%s: %s" % (kind, e.detail if isinstance(e, Bad) else e))
-            if sock is not None:
-                sock.close()
-            sock = None
-            time.sleep(0.001)  # do not spin on a refusing server
-    if cpu0 is not None:
-        res["cpu"] = cpu_now() - cpu0
-    if sock is not None:
-        sock.close()
-    res["lat"] = lat.tobytes()
-    out.send(res)
+if __name__ == "__main__":
+    sys.exit(main())

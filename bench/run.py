@@ -3,7 +3,8 @@
 
 Usage (from the repo root):  python3 bench/run.py [--quick]
 
-Expects target/release/supervisord (run `cargo build --release` first) and
+Expects target/release/supervisord (run `cargo build --release` first; the
+environment variable BENCH_OURS=/path/to/supervisord overrides it) and
 target/pyref/bin/supervisord.  Builds nothing.  Stdlib only.
 
 Metrics, per implementation, rounds alternating ours/python:
@@ -12,10 +13,22 @@ Metrics, per implementation, rounds alternating ours/python:
   * idle RSS / PSS of the daemon (/proc/<pid>/smaps_rollup) once all RUNNING
   * idle cost with N=100 over a window: CPU seconds (utime+stime) and
     wake-ups (sum of voluntary_ctxt_switches over all threads)
+  * XML-RPC load with N=100 (after the idle window, before the shutdown):
+    the N=100 config has an [inet_http_server] on a free 127.0.0.1 port, a
+    [unix_http_server] in the temp dir and the standard [rpcinterface:supervisor]
+    (so the N=100 start-up, memory and idle figures include the HTTP servers).
+    bench/rpcload.py drives supervisor.getState and
+    supervisor.getAllProcessInfo with 1 and 8 clients (each a process with
+    its own keep-alive connection), over TCP and the unix socket (--quick:
+    TCP only, 3 s a run; full: 5 s), after a 0.5 s warm-up: requests/s,
+    p50/p99 latency, the daemon's CPU per request, and the CPU the daemon
+    and the load generator used in the window.  Any error or non-200 reply
+    is reported in the notes and counted in the "rpc errors" row.
   * shutdown time with N=100: SIGTERM -> daemon exit
 """
 import os
 import select
+import socket
 import shutil
 import signal
 import statistics
@@ -26,7 +39,8 @@ import time
 import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OURS = os.path.join(REPO, "target", "release", "supervisord")
+OURS = os.environ.get("BENCH_OURS") or os.path.join(
+    REPO, "target", "release", "supervisord")
 PYREF = os.path.join(REPO, "target", "pyref", "bin", "supervisord")
 OUT = os.path.join(REPO, "bench", "last-run.txt")
 
@@ -36,6 +50,13 @@ TAG_VAR = "SUPERVISORD_BENCH_TAG"
 TAG = uuid.uuid4().hex
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SLEEP_CMD = "/bin/sleep 100000"
+RPC_N = 100  # the config size that gets the HTTP servers and the RPC load
+RPC_METHODS = ("getState", "getAllProcessInfo")
+RPC_CLIENTS = (1, 8)
+RPC_WARMUP = 0.5
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rpcload  # noqa: E402  (bench/rpcload.py)
 
 notes = []  # free-form observations printed after the table
 
@@ -135,7 +156,18 @@ def sleep_pids():
 
 # ---------------------------------------------------------------- daemon runs
 
-def write_config(tmp, n):
+def free_port():
+    """A 127.0.0.1 port nobody listens on right now."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def write_config(tmp, n, http=None):
+    """http: None, or (tcp_port, unix_socket_path) for the HTTP servers."""
     lines = [
         "[supervisord]",
         "nodaemon=true",
@@ -146,6 +178,19 @@ def write_config(tmp, n):
         "loglevel=info",
         "",
     ]
+    if http:
+        lines += [
+            "[inet_http_server]",
+            "port=127.0.0.1:%d" % http[0],
+            "",
+            "[unix_http_server]",
+            "file=%s" % http[1],
+            "",
+            "[rpcinterface:supervisor]",
+            "supervisor.rpcinterface_factory = "
+            "supervisor.rpcinterface:make_main_rpcinterface",
+            "",
+        ]
     for i in range(n):
         lines += [
             "[program:p%04d]" % i,
@@ -162,11 +207,14 @@ def write_config(tmp, n):
 
 
 class Daemon:
-    def __init__(self, exe, n):
+    def __init__(self, exe, n, http=False):
         self.exe = exe
         self.n = n
         self.tmp = tempfile.mkdtemp(prefix="svbench-")
-        self.conf = write_config(self.tmp, n)
+        self.http = None
+        if http:
+            self.http = (free_port(), os.path.join(self.tmp, "supervisor.sock"))
+        self.conf = write_config(self.tmp, n, self.http)
         self.log = os.path.join(self.tmp, "supervisord.log")
         self.proc = None
         self.pidfd = None
@@ -292,11 +340,69 @@ def kill_tagged():
     return left
 
 
+# ---------------------------------------------------------------- RPC load
+
+def rpc_label(method, clients, transport):
+    return "%s c=%d %s" % (method, clients, transport)
+
+
+def rpc_load(name, d, results, cpu_results, transports, duration):
+    """Every method x clients x transport against the running daemon d."""
+    pid = d.proc.pid
+    tcp = ("tcp", ("127.0.0.1", d.http[0]))
+    unix = ("unix", d.http[1])
+    errors = 0
+    for transport in transports:
+        target = tcp if transport == "tcp" else unix
+        for method in RPC_METHODS:
+            for c in RPC_CLIENTS:
+                label = rpc_label(method, c, transport)
+                r = rpcload.run(target, "supervisor." + method, c, duration,
+                                RPC_WARMUP, probe=lambda: cpu_ticks(pid))
+                if d.proc.poll() is not None:
+                    raise RuntimeError("%s exited (rc=%s) during the RPC load %s"
+                                       % (d.exe, d.proc.returncode, label))
+                p0, p1 = r["probe"]
+                dcpu = (p1 - p0) / CLK_TCK
+                errors += r["errors"]
+                print("  %s %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, max %.1f ms;"
+                      " CPU daemon %.2f, loadgen %.2f (CPUs)%s" % (
+                          name, label, r["rps"], r["p50_ms"], r["p99_ms"],
+                          r["max_ms"], dcpu / duration, r["client_cpu_share"],
+                          "; %d ERRORS" % r["errors"] if r["errors"] else ""),
+                      flush=True)
+                if r["chunked"]:
+                    note("%s %s: %d of %d replies in Transfer-Encoding: chunked"
+                         " (decoded and counted; Python always sends Content-Length)"
+                         % (name, label, r["chunked"], r["requests"]))
+                if r["errors"] or r["reconnects"]:
+                    note("%s %s: %d errors %s, %d reconnects (Connection: close)%s" % (
+                        name, label, r["errors"], r["error_kinds"], r["reconnects"],
+                        "".join("; " + x.replace("\n", " ")[:200]
+                                for x in r["fatal"] + r["error_samples"][:2])))
+                if r["requests"] == 0:
+                    continue
+                results.setdefault(label + " (req/s)", []).append(r["rps"])
+                results.setdefault(label + " p50 (ms)", []).append(r["p50_ms"])
+                results.setdefault(label + " p99 (ms)", []).append(r["p99_ms"])
+                results.setdefault(label + " daemon CPU/req (us)", []).append(
+                    dcpu / r["requests"] * 1e6)
+                cpu_results.setdefault(label + " daemon (CPUs)", []).append(
+                    dcpu / duration)
+                cpu_results.setdefault(label + " loadgen (CPUs)", []).append(
+                    r["client_cpu_share"])
+    results.setdefault("rpc errors+non-200 (all runs)", []).append(errors)
+    th = thread_stats(pid)
+    print("  %s after the RPC load: %d threads, RSS %.1f MiB" % (
+        name, len(th), smaps_rollup(pid)["Rss"] / 1024), flush=True)
+
+
 # ---------------------------------------------------------------- one round
 
 def run_one(name, exe, n, results, idle_window=None, shutdown=False,
-            verbose_threads=False):
-    d = Daemon(exe, n)
+            verbose_threads=False, rpc=None, cpu_results=None):
+    """rpc: None, or (transports, seconds per run) for the RPC load."""
+    d = Daemon(exe, n, http=rpc is not None)
     try:
         d.start()
         t = d.wait_running()
@@ -330,6 +436,8 @@ def run_one(name, exe, n, results, idle_window=None, shutdown=False,
                     note("%s idle N=%d: %d wake-ups in %ds; per thread: %s" % (
                         name, n, wake, idle_window, "; ".join(per)))
         print("  " + msg, flush=True)
+        if rpc:
+            rpc_load(name, d, results, cpu_results, rpc[0], rpc[1])
         if shutdown:
             kids = d.children()
             s = d.sigterm_and_wait()
@@ -409,8 +517,11 @@ def main():
     rounds = 1 if quick else 3
     sizes = [1, 100] if quick else [1, 100, 1000]
     idle = 10 if quick else 30
+    transports = ("tcp",) if quick else ("tcp", "unix")
+    rpc_secs = 3.0 if quick else 5.0
     impls = [("ours", OURS), ("python", PYREF)]
     res = {"ours": {}, "python": {}}
+    cpu_res = {"ours": {}, "python": {}}
     started = time.time()
     pre_sleep = set(sleep_pids())
     try:
@@ -423,7 +534,9 @@ def main():
                         run_one(name, exe, n, res[name],
                                 idle_window=idle if n == 100 else None,
                                 shutdown=True,
-                                verbose_threads=(name == "ours"))
+                                verbose_threads=(name == "ours"),
+                                rpc=(transports, rpc_secs) if n == RPC_N else None,
+                                cpu_results=cpu_res[name])
                     except RuntimeError as e:
                         note("round %d %s N=%d failed: %s" % (r + 1, name, n, e))
                     left = kill_tagged()
@@ -452,10 +565,23 @@ def main():
     metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle]
     for n in sizes:
         metrics.append("shutdown N=%d (s)" % n)
-    text = "supervisord-rs benchmark (%s), %s\n%s\nrounds=%d, elapsed %.0fs\n\n%s\n" % (
+    cpu_metrics = []
+    for transport in transports:
+        for method in RPC_METHODS:
+            for c in RPC_CLIENTS:
+                label = rpc_label(method, c, transport)
+                metrics += [label + " (req/s)", label + " p50 (ms)",
+                            label + " p99 (ms)", label + " daemon CPU/req (us)"]
+                cpu_metrics += [label + " daemon (CPUs)", label + " loadgen (CPUs)"]
+    metrics.append("rpc errors+non-200 (all runs)")
+    text = "supervisord-rs benchmark (%s), %s\n%s\nours=%s\nrounds=%d, elapsed %.0fs\n\n%s\n" % (
         "quick" if quick else "full",
-        time.strftime("%Y-%m-%d %H:%M:%S"), machine(), rounds,
+        time.strftime("%Y-%m-%d %H:%M:%S"), machine(), OURS, rounds,
         time.time() - started, table(metrics, res))
+    text += ("\nRPC load: N=%d programs, %gs a run after %gs of warm-up; c = concurrent"
+             " clients (processes, one keep-alive connection each).\nCPU used during"
+             " the RPC windows, in CPUs (1.0 = one CPU busy; this machine has %d):\n\n%s\n"
+             % (RPC_N, rpc_secs, RPC_WARMUP, os.cpu_count(), table(cpu_metrics, cpu_res)))
     if notes:
         text += "\nnotes:\n" + "\n".join("  - " + n for n in notes) + "\n"
     print()

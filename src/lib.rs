@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod ctl;
+pub mod events;
 pub mod http;
 pub mod logs;
 pub mod pidproxy;

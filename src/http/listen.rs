@@ -64,9 +64,11 @@ fn socket_error(e: &std::io::Error) -> String {
 }
 
 /// What Python logs as it makes each server, at every start and restart.
-pub fn announce(servers: &[ServerConfig]) {
+pub fn announce(servers: &[ServerConfig], rpcinterfaces: &[String]) {
     for s in servers {
-        activity::info("RPC interface 'supervisor' initialized");
+        for name in rpcinterfaces {
+            activity::info(format!("RPC interface {} initialized", py_repr(name)));
+        }
         if s.username.is_none() {
             activity::crit(format!(
                 "Server {} running without any HTTP authentication checking",

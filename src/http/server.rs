@@ -68,8 +68,12 @@ struct Context {
 impl HttpServers {
     /// Starts serving on the sockets bound at start-up, for the loop
     /// behind `handle`.
-    pub fn start(bound: Vec<BoundServer>, handle: LoopHandle) -> std::io::Result<HttpServers> {
-        let dispatcher = Dispatcher::new(handle);
+    pub fn start(
+        bound: Vec<BoundServer>,
+        handle: LoopHandle,
+        namespaces: Vec<String>,
+    ) -> std::io::Result<HttpServers> {
+        let dispatcher = Dispatcher::new(handle, namespaces);
         let (cancel_r, cancel_w) = nix::unistd::pipe()?;
         let cancel_r = Arc::new(cancel_r);
         let mut pools = Vec::new();
@@ -110,8 +114,8 @@ impl HttpServers {
     }
 
     /// Serves the next life of the loop (after a restart).
-    pub fn attach(&self, handle: LoopHandle) {
-        self.dispatcher.attach(handle);
+    pub fn attach(&self, handle: LoopHandle, namespaces: Vec<String>) {
+        self.dispatcher.attach(handle, namespaces);
     }
 }
 

@@ -24,16 +24,42 @@ const SYSTEM_METHODS: &[(&str, usize)] = &[
     ("multicall", 1),
 ];
 
-/// Every published method name, sorted as Python's listMethods sorts.
+/// Every published method name when the standard interface is
+/// configured as `[rpcinterface:supervisor]`, sorted as Python sorts.
 pub fn method_names() -> &'static [&'static str] {
     docs::method_names()
+}
+
+/// The published names with the standard interface under each of
+/// `namespaces` (the `[rpcinterface:x]` section names), sorted.
+fn published(namespaces: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = docs::method_names()
+        .iter()
+        .flat_map(|full| match full.strip_prefix("supervisor.") {
+            Some(m) => namespaces
+                .iter()
+                .map(|ns| format!("{}.{}", ns, m))
+                .collect(),
+            None => vec![full.to_string()],
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// Runs calls for the HTTP threads. Clones share the loop they talk to,
 /// which a restart replaces ([`Dispatcher::attach`]).
 #[derive(Clone)]
 pub struct Dispatcher {
-    handle: Arc<RwLock<LoopHandle>>,
+    target: Arc<RwLock<Target>>,
+}
+
+/// The loop to talk to and the namespaces the config publishes the
+/// standard interface under (Python serves `supervisor.*` only when
+/// `[rpcinterface:supervisor]` is configured).
+struct Target {
+    handle: LoopHandle,
+    namespaces: Vec<String>,
 }
 
 /// What the loop sends back for one call.
@@ -43,25 +69,32 @@ enum Reply {
 }
 
 impl Dispatcher {
-    pub fn new(handle: LoopHandle) -> Dispatcher {
+    pub fn new(handle: LoopHandle, namespaces: Vec<String>) -> Dispatcher {
         Dispatcher {
-            handle: Arc::new(RwLock::new(handle)),
+            target: Arc::new(RwLock::new(Target { handle, namespaces })),
         }
     }
 
-    /// Talks to a new loop from now on.
-    pub fn attach(&self, handle: LoopHandle) {
-        if let Ok(mut h) = self.handle.write() {
-            *h = handle;
+    /// Talks to a new loop (and config) from now on.
+    pub fn attach(&self, handle: LoopHandle, namespaces: Vec<String>) {
+        if let Ok(mut t) = self.target.write() {
+            *t = Target { handle, namespaces };
         }
     }
 
     /// Queues a job on the current loop.
     fn send(&self, job: crate::supervisor::Job) -> Result<(), crate::supervisor::LoopGone> {
-        match self.handle.read() {
-            Ok(h) => h.send(job),
+        match self.target.read() {
+            Ok(t) => t.handle.send(job),
             Err(_) => Err(crate::supervisor::LoopGone),
         }
+    }
+
+    fn namespaces(&self) -> Vec<String> {
+        self.target
+            .read()
+            .map(|t| t.namespaces.clone())
+            .unwrap_or_default()
     }
 
     /// One call, by its full name, with Python's faults.
@@ -71,7 +104,7 @@ impl Dispatcher {
         };
         match namespace {
             "system" => self.system(name, params),
-            "supervisor" => {
+            ns if self.namespaces().iter().any(|n| n == ns) => {
                 let Some((least, most)) = supervisor_ns::arity(name) else {
                     return Err(faults::bare(faults::UNKNOWN_METHOD));
                 };
@@ -137,12 +170,18 @@ impl Dispatcher {
         if params.len() != count {
             return Err(faults::bare(faults::INCORRECT_PARAMETERS));
         }
-        let names = method_names();
+        let names = published(&self.namespaces());
+        // The docs are written for `supervisor.*`; another namespace
+        // publishing the same interface shares them.
         let known = |v: &Value| -> Option<String> {
-            v.as_str().filter(|s| names.contains(s)).map(str::to_string)
+            let asked = v.as_str().filter(|s| names.iter().any(|n| n == s))?;
+            Some(match asked.split_once('.') {
+                Some(("system", _)) | None => asked.to_string(),
+                Some((_, m)) => format!("supervisor.{}", m),
+            })
         };
         match name {
-            "listMethods" => Ok(Value::array(names.iter().map(|n| Value::from(*n)))),
+            "listMethods" => Ok(Value::array(names.iter().map(Value::from))),
             "methodHelp" => known(&params[0])
                 .and_then(|m| docs::help(&m))
                 .map(Value::from)
@@ -224,6 +263,19 @@ mod tests {
         assert_eq!(split_method("supervisor.supervisord.options.execve"), None);
         assert_eq!(split_method("supervisor._update"), None);
         assert_eq!(split_method("a.b.c"), None);
+    }
+
+    #[test]
+    fn namespaces_follow_the_rpcinterface_sections() {
+        let none = published(&[]);
+        assert!(none.iter().all(|n| n.starts_with("system.")));
+        assert_eq!(none.len(), SYSTEM_METHODS.len());
+        let two = published(&["supervisor".to_string(), "other".to_string()]);
+        assert!(two.contains(&"other.getState".to_string()));
+        assert!(two.contains(&"supervisor.getState".to_string()));
+        let mut sorted = two.clone();
+        sorted.sort();
+        assert_eq!(two, sorted);
     }
 
     #[test]

@@ -10,10 +10,13 @@ pub mod state;
 pub mod stdin;
 
 use crate::cli::supervisord::DaemonOptions;
-use crate::config::{Config, GroupConfig, MainLogFile, MessageLevel};
+use crate::config::{Config, GroupConfig, GroupKind, MainLogFile, MessageLevel};
+use crate::events::listener::ListenerState;
+use crate::events::pool::Pool;
+use crate::events::{self, EventType};
 use crate::http::server::HttpServers;
 use crate::logs::activity::{self, Level, MainLogConfig, MainLogTarget};
-use crate::logs::pump::PumpEvent;
+use crate::logs::pump::{Channel, PumpEvent};
 use mio::{Events, Interest, Poll, Token, Waker};
 use process::{Effects, Process, StateChange};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR2};
@@ -35,7 +38,18 @@ pub type Waiter = Box<dyn FnMut(&mut Supervisor) -> bool + Send>;
 #[derive(Clone)]
 pub struct LoopHandle {
     tx: mpsc::Sender<Job>,
+    pump_tx: mpsc::Sender<PumpMsg>,
     waker: Arc<Waker>,
+}
+
+/// Output from a child's pump. Kept apart from jobs so the loop can take
+/// a reaped child's last output before acting on its exit, as Python
+/// reads its pipes before it reaps.
+struct PumpMsg {
+    group: String,
+    name: String,
+    pid: i32,
+    ev: PumpEvent,
 }
 
 impl LoopHandle {
@@ -60,6 +74,8 @@ pub struct Group {
     /// The config generation the group was made from (see
     /// [`Supervisor::config_generation`]).
     pub generation: u64,
+    /// The event buffer of an `[eventlistener:x]` pool.
+    pub pool: Option<Pool>,
 }
 
 impl Group {
@@ -85,11 +101,14 @@ pub struct Supervisor {
     pub changes: Vec<StateChange>,
     handle: LoopHandle,
     rx: mpsc::Receiver<Job>,
+    pump_rx: mpsc::Receiver<PumpMsg>,
     own_path: Option<String>,
     /// SUPERVISOR_SERVER_URL for children, computed once per config.
     server_url: Option<String>,
     /// Run the loop again right away (something changed).
     again: bool,
+    /// The current time slice of each TICK period in use.
+    ticks: std::collections::BTreeMap<u64, u64>,
     /// How the daemon was called, to find the config again on reread.
     argv0: String,
     /// Bumped by every reread: groups made from the current
@@ -226,7 +245,7 @@ fn run_once(
     } else {
         None
     };
-    crate::http::listen::announce(&cfg.servers);
+    crate::http::listen::announce(&cfg.servers, &cfg.rpcinterfaces);
     let mut signals = match Signals::new([SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD]) {
         Ok(s) => s,
         Err(e) => {
@@ -255,17 +274,20 @@ fn run_once(
         Err(e) => return Err(usage_exit(&format!("cannot create waker: {}", e))),
     };
     let (tx, rx) = mpsc::channel();
-    let handle = LoopHandle { tx, waker };
+    let (pump_tx, pump_rx) = mpsc::channel();
+    let handle = LoopHandle { tx, pump_tx, waker };
     // Threads start only now, after the fork.
     match (http.as_ref(), bound) {
-        (Some(running), _) => running.attach(handle.clone()),
-        (None, Some(bound)) => match HttpServers::start(bound, handle.clone()) {
-            Ok(s) => *http = Some(s),
-            Err(e) => return Err(usage_exit(&format!("cannot start the HTTP servers: {}", e))),
-        },
+        (Some(running), _) => running.attach(handle.clone(), cfg.rpcinterfaces.clone()),
+        (None, Some(bound)) => {
+            match HttpServers::start(bound, handle.clone(), cfg.rpcinterfaces.clone()) {
+                Ok(s) => *http = Some(s),
+                Err(e) => return Err(usage_exit(&format!("cannot start the HTTP servers: {}", e))),
+            }
+        }
         (None, None) => {}
     }
-    let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx, argv0);
+    let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx, pump_rx, argv0);
     let mood = sup.main_loop(&mut poll, &mut signals);
     if mood != Mood::Restarting {
         // Closing the servers unlinks the unix socket, as Python's cleanup does.
@@ -283,6 +305,7 @@ impl Supervisor {
         options: DaemonOptions,
         handle: LoopHandle,
         rx: mpsc::Receiver<Job>,
+        pump_rx: mpsc::Receiver<PumpMsg>,
         argv0: &str,
     ) -> Supervisor {
         let mut sup = Supervisor {
@@ -297,9 +320,11 @@ impl Supervisor {
             changes: Vec::new(),
             handle,
             rx,
+            pump_rx,
             own_path: std::env::var("PATH").ok(),
             server_url: None,
             again: true,
+            ticks: std::collections::BTreeMap::new(),
             argv0: argv0.to_string(),
             config_generation: 0,
         };
@@ -328,13 +353,25 @@ impl Supervisor {
             .iter()
             .map(|p| Process::new(p.clone(), &s.childlogdir, &s.identifier))
             .collect();
+        let pool = match &config.kind {
+            GroupKind::EventListenerPool {
+                events,
+                buffer_size,
+            } => Some(Pool::new(&config.name, events, *buffer_size)),
+            _ => None,
+        };
+        let name = config.name.clone();
         self.groups.push(Group {
             config,
             processes,
             generation: self.config_generation,
+            pool,
         });
         self.sort_groups();
         self.again = true;
+        self.notify(EventType::ProcessGroupAdded, || {
+            events::group_payload(&name)
+        });
         true
     }
 
@@ -350,6 +387,9 @@ impl Supervisor {
         for p in &g.processes {
             p.remove_auto_logs();
         }
+        self.notify(EventType::ProcessGroupRemoved, || {
+            events::group_payload(name)
+        });
         true
     }
 
@@ -423,15 +463,22 @@ impl Supervisor {
         Ok([added, changed, removed])
     }
 
-    /// A REMOTE_COMMUNICATION event from `sendRemoteCommEvent`. Python
-    /// hands it to the listeners subscribed to it and nothing else; until
-    /// event listener pools exist it is only logged at debug level.
+    /// A REMOTE_COMMUNICATION event from `sendRemoteCommEvent`.
     pub fn remote_communication(&mut self, kind: &str, data: &str) {
-        activity::debug(format!(
-            "remote communication event of type {:?} ({} bytes)",
+        self.notify(EventType::RemoteCommunication, || {
+            events::remote_communication_payload(kind, data)
+        });
+    }
+
+    /// Python's `notify()`: every pool subscribed to `kind` buffers the
+    /// event; the payload is made only if some pool wants it.
+    pub fn notify(&mut self, kind: EventType, payload: impl FnOnce() -> String) {
+        events::pool::notify(
+            self.groups.iter_mut().filter_map(|g| g.pool.as_mut()),
             kind,
-            data.len()
-        ));
+            payload,
+        );
+        self.again = true;
     }
 
     /// Parks a waiter, run after each iteration until it says it is done.
@@ -464,6 +511,7 @@ impl Supervisor {
     ) -> R {
         let strip_ansi = self.config.supervisord.strip_ansi;
         let notifier = self.pump_notifier();
+        let before = self.changes.len();
         let mut fx = Effects {
             mood: self.mood,
             server_url: self.server_url.as_deref(),
@@ -472,34 +520,231 @@ impl Supervisor {
             changes: &mut self.changes,
             pump_notifier: &notifier,
         };
-        f(&mut self.groups[group].processes[index], &mut fx)
+        let result = f(&mut self.groups[group].processes[index], &mut fx);
+        // Python notifies in change_state itself; these are the same
+        // events, in the same order, right after the action.
+        for i in before..self.changes.len() {
+            let c = self.changes[i].clone();
+            self.notify(EventType::for_state(c.to), || {
+                events::process_state_payload(
+                    &events::ProcessRef {
+                        name: &c.name,
+                        group: &c.group,
+                    },
+                    c.to,
+                    c.from,
+                    c.expected,
+                    c.pid,
+                    c.tries,
+                )
+            });
+        }
+        result
     }
 
-    fn pump_notifier(&self) -> impl Fn(String, String) -> Box<dyn FnMut(PumpEvent) + Send> {
+    fn pump_notifier(&self) -> impl Fn(String, String, i32) -> Box<dyn FnMut(PumpEvent) + Send> {
         let handle = self.handle.clone();
-        move |group: String, name: String| {
+        move |group: String, name: String, pid: i32| {
             let handle = handle.clone();
             Box::new(move |ev: PumpEvent| {
-                let (group, name) = (group.clone(), name.clone());
-                let _ = handle.send(Box::new(move |sup: &mut Supervisor| {
-                    sup.on_pump_event(&group, &name, ev)
-                }));
+                let msg = PumpMsg {
+                    group: group.clone(),
+                    name: name.clone(),
+                    pid,
+                    ev,
+                };
+                if handle.pump_tx.send(msg).is_ok() {
+                    let _ = handle.waker.wake();
+                }
             }) as Box<dyn FnMut(PumpEvent) + Send>
         }
     }
 
-    /// Output a pump handed to the loop. Only end-of-output is acted on
-    /// here; log and communication events feed the event system.
-    fn on_pump_event(&mut self, _group: &str, name: &str, ev: PumpEvent) {
-        if let PumpEvent::Closed = ev {
-            activity::debug(format!("output of '{}' closed, stopped monitoring", name));
+    /// Acts on the output the pumps have handed over so far.
+    fn pump_messages(&mut self) {
+        while let Ok(m) = self.pump_rx.try_recv() {
+            self.on_pump_event(&m.group, &m.name, m.pid, m.ev);
         }
+    }
+
+    /// Has a reaped child's pump read what is left in its pipes and waits
+    /// (a bounded time) until that output has been acted on, so its events
+    /// come before the exit's, as in Python.
+    fn drain_pump(&mut self, gi: usize, pi: usize) {
+        let p = &mut self.groups[gi].processes[pi];
+        let Some(stop) = p.take_pump_stop() else {
+            return;
+        };
+        let (group, name, pid) = (p.config.group.clone(), p.config.name.clone(), p.pid);
+        stop.drain_and_stop();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(m) = self.pump_rx.recv_timeout(left) else {
+                return;
+            };
+            let last = m.pid == pid
+                && m.name == name
+                && m.group == group
+                && matches!(m.ev, PumpEvent::Closed);
+            self.on_pump_event(&m.group, &m.name, m.pid, m.ev);
+            if last {
+                return;
+            }
+        }
+    }
+
+    /// What a pump handed to the loop: a listener's protocol bytes, or
+    /// output for PROCESS_LOG / PROCESS_COMMUNICATION events.
+    fn on_pump_event(&mut self, group: &str, name: &str, pid: i32, ev: PumpEvent) {
+        let Some((gi, pi)) = self.process_index(group, name) else {
+            return;
+        };
+        match ev {
+            PumpEvent::Closed => {
+                let p = &mut self.groups[gi].processes[pi];
+                if p.pid == pid {
+                    // Nothing left to drain when it is reaped.
+                    drop(p.take_pump_stop());
+                }
+                activity::debug(format!("output of '{}' closed, stopped monitoring", name));
+            }
+            PumpEvent::Output { channel, data } => {
+                let listener = &mut self.groups[gi].processes[pi].listener;
+                if let (Channel::Stdout, Some(l)) = (channel, listener.as_mut()) {
+                    activity::debug(format!(
+                        "{} stdout output:\n{}",
+                        crate::config::datatypes::py_repr(name),
+                        crate::logs::pyrepr::py_repr_bytes(&data)
+                    ));
+                    let rejected = l.feed(name, &data);
+                    if let Some(pool) = self.groups[gi].pool.as_mut() {
+                        for ev in rejected {
+                            pool.rebuffer(ev);
+                        }
+                    }
+                    self.again = true;
+                    return;
+                }
+                let kind = match channel {
+                    Channel::Stdout => EventType::ProcessLogStdout,
+                    Channel::Stderr => EventType::ProcessLogStderr,
+                };
+                self.notify(kind, || {
+                    let p = events::ProcessRef { name, group };
+                    events::process_log_payload(&p, pid, channel.name(), &data)
+                });
+            }
+            PumpEvent::Communication { channel, data } => {
+                let kind = match channel {
+                    Channel::Stdout => EventType::ProcessCommunicationStdout,
+                    Channel::Stderr => EventType::ProcessCommunicationStderr,
+                };
+                self.notify(kind, || {
+                    let p = events::ProcessRef { name, group };
+                    events::process_communication_payload(&p, pid, &data)
+                });
+            }
+        }
+    }
+
+    /// Hands buffered events to READY listeners (Python's pool dispatch):
+    /// the oldest event to the first RUNNING listener that is READY, until
+    /// the buffer is empty or no listener is free.
+    fn dispatch_events(&mut self) {
+        let identifier = self.config.supervisord.identifier.clone();
+        for g in &mut self.groups {
+            let Some(pool) = g.pool.as_mut() else {
+                continue;
+            };
+            while let Some(ev) = pool.pop() {
+                let mut sent = false;
+                for p in &mut g.processes {
+                    let ready = p.state == ProcessState::Running
+                        && p.listener
+                            .as_ref()
+                            .is_some_and(|l| l.state == ListenerState::Ready);
+                    if !ready {
+                        continue;
+                    }
+                    let text = events::envelope(&identifier, &pool.name, ev.pool_serial, &ev.event);
+                    match p.write_stdin(text.as_bytes()) {
+                        Ok(()) => {}
+                        Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
+                            activity::debug(format!(
+                                "epipe occurred while sending event {} to listener {}, listener state unchanged",
+                                ev.event.serial, p.config.name
+                            ));
+                            continue;
+                        }
+                        Err(e) => {
+                            activity::error(format!(
+                                "cannot send event {} to listener {}: {}",
+                                ev.event.serial, p.config.name, e
+                            ));
+                            continue;
+                        }
+                    }
+                    let serial = ev.event.serial;
+                    let name = p.config.name.clone();
+                    if let Some(l) = p.listener.as_mut() {
+                        l.sent(&name, ev.clone());
+                    }
+                    activity::debug(format!("event {} sent to listener {}", serial, name));
+                    sent = true;
+                    break;
+                }
+                if !sent {
+                    pool.unpop(ev);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// TICK_5/60/3600 when a time slice rolls over, as Python's tick();
+    /// returns when the next tick is due. Only periods some pool
+    /// subscribes to are kept, so without such a pool nothing wakes up.
+    fn tick(&mut self) -> Option<Instant> {
+        let wanted: Vec<(EventType, u64)> = EventType::TICKS
+            .iter()
+            .copied()
+            .filter(|(kind, _)| {
+                self.groups
+                    .iter()
+                    .filter_map(|g| g.pool.as_ref())
+                    .any(|p| p.subscribes(*kind))
+            })
+            .collect();
+        if wanted.is_empty() {
+            self.ticks.clear();
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = now.as_secs();
+        let mut next: Option<Instant> = None;
+        for (kind, period) in wanted {
+            let slice = secs - secs % period;
+            match self.ticks.insert(period, slice) {
+                Some(last) if last != slice => {
+                    self.notify(kind, || events::tick_payload(slice));
+                }
+                _ => {}
+            }
+            let until = Duration::from_secs(slice + period).saturating_sub(now);
+            next = earliest(next, Some(Instant::now() + until));
+        }
+        next
     }
 
     fn main_loop(&mut self, poll: &mut Poll, signals: &mut Signals) -> Mood {
         let mut events = Events::with_capacity(16);
+        self.notify(EventType::SupervisorStateChangeRunning, String::new);
         loop {
             self.handle_signals(signals);
+            self.pump_messages();
             self.reap();
             while let Ok(job) = self.rx.try_recv() {
                 job(self);
@@ -509,6 +754,7 @@ impl Supervisor {
                 if !self.stopping {
                     self.stopping = true;
                     self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+                    self.notify(EventType::SupervisorStateChangeStopping, String::new);
                 }
                 self.stop_last_group();
                 if !self.shutdown_report() {
@@ -517,6 +763,8 @@ impl Supervisor {
             }
 
             let mut deadline = self.transition_all();
+            self.dispatch_events();
+            deadline = earliest(deadline, self.tick());
 
             if self.mood < Mood::Running {
                 self.pop_stopped_group();
@@ -596,7 +844,19 @@ impl Supervisor {
                     .map(|pi| (gi, pi))
             });
             match found {
-                Some((gi, pi)) => self.with_process(gi, pi, |p, fx| p.finish(status, fx)),
+                Some((gi, pi)) => {
+                    self.drain_pump(gi, pi);
+                    self.with_process(gi, pi, |p, fx| p.finish(status, fx));
+                    // A listener that died with an event in hand: the
+                    // event goes back to its pool to be sent again.
+                    let unanswered = self.groups[gi].processes[pi]
+                        .listener
+                        .as_mut()
+                        .and_then(|l| l.event.take());
+                    if let (Some(ev), Some(pool)) = (unanswered, self.groups[gi].pool.as_mut()) {
+                        pool.rebuffer(ev);
+                    }
+                }
                 None => {
                     let (_, msg) = process::decode_wait_status(status);
                     // Python logs this at info; as PID 1 orphans are routine,

@@ -37,7 +37,7 @@ pub struct Effects<'a> {
     /// State changes to hand to the event system.
     pub changes: &'a mut Vec<StateChange>,
     /// Makes the notifier a pump uses to reach the loop.
-    pub pump_notifier: &'a dyn Fn(String, String) -> Box<dyn FnMut(PumpEvent) + Send>,
+    pub pump_notifier: &'a dyn Fn(String, String, i32) -> Box<dyn FnMut(PumpEvent) + Send>,
 }
 
 pub struct Process {
@@ -63,6 +63,8 @@ pub struct Process {
     pub stdout_log: Option<SharedLog>,
     pub stderr_log: Option<SharedLog>,
     pub stdin: Option<super::stdin::Stdin>,
+    /// The event listener protocol state (listeners only; new at spawn).
+    pub listener: Option<crate::events::listener::Listener>,
     /// Ends the output pump once the child is reaped (Python drains the
     /// pipes once, then closes them, so a grandchild keeping them open
     /// cannot hold the pump forever).
@@ -104,6 +106,7 @@ impl Process {
             stdout_log: None,
             stderr_log: None,
             stdin: None,
+            listener: None,
             pump_stop: None,
         };
         p.open_logs();
@@ -197,6 +200,7 @@ impl Process {
                 self.delay = Some(now + Duration::from_secs(self.config.startsecs.max(0) as u64));
                 self.stdin = Some(super::stdin::Stdin::new(pipes.stdin));
                 let listener = self.config.kind == ProcessKind::EventListener;
+                self.listener = listener.then(crate::events::listener::Listener::new);
                 let out = ChannelSink {
                     log: self.stdout_log.clone(),
                     strip_ansi: fx.strip_ansi,
@@ -217,7 +221,7 @@ impl Process {
                     capture_maxbytes: self.config.stderr.capture_maxbytes as usize,
                     syslog: self.config.stderr.syslog,
                 };
-                let notify = (fx.pump_notifier)(self.config.group.clone(), name.clone());
+                let notify = (fx.pump_notifier)(self.config.group.clone(), name.clone(), pid);
                 match pump::spawn_pump_stoppable(
                     name.clone(),
                     pipes.stdout,
@@ -492,6 +496,12 @@ impl Process {
             }
             _ => None,
         }
+    }
+
+    /// The handle that ends the output pump (the loop drains it itself
+    /// when it reaps the child).
+    pub fn take_pump_stop(&mut self) -> Option<pump::PumpStop> {
+        self.pump_stop.take()
     }
 
     /// sendProcessStdin: Err(EPIPE) when the process is gone, being
