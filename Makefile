@@ -25,8 +25,9 @@ run: build
 pyref:
 	./scripts/pyref.sh target/pyref
 
-# Everything CI runs, from a fresh clone.
-test: pyref
+# Everything CI runs, from a fresh clone. The static binary is for the
+# empty-root test (tests/empty_root.rs).
+test: pyref static
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets

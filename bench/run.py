@@ -24,7 +24,8 @@ Metrics, per implementation, rounds alternating ours/python:
     p50/p99 latency, the daemon's CPU per request, and the CPU the daemon
     and the load generator used in the window.  Any error or non-200 reply
     is reported in the notes and counted in the "rpc errors" row.
-  * shutdown time with N=100: SIGTERM -> daemon exit
+  * shutdown time: SIGTERM -> daemon exit (for N=100 right after the RPC
+    load, which slows Python's by ~0.5 s or more)
 """
 import os
 import select
@@ -382,6 +383,17 @@ def rpc_load(name, d, results, cpu_results, transports, duration):
                                 for x in r["fatal"] + r["error_samples"][:2])))
                 if r["requests"] == 0:
                     continue
+                busy = dcpu / duration + r["client_cpu_share"]
+                if c == 1 and busy < 0.5:
+                    note("%s %s: the daemon (%.2f CPUs) and the load generator (%.2f)"
+                         " are mostly idle; p50 %.1f ms against %.2f ms of daemon CPU"
+                         " a request: the time goes in waiting%s" % (
+                             name, label, dcpu / duration, r["client_cpu_share"],
+                             r["p50_ms"], dcpu / r["requests"] * 1e3,
+                             " (~40 ms on TCP: Nagle holds the tail of the reply until"
+                             " the client's delayed ACK; the daemon does not set"
+                             " TCP_NODELAY)" if transport == "tcp" and r["p50_ms"] > 30
+                             else ""))
                 results.setdefault(label + " (req/s)", []).append(r["rps"])
                 results.setdefault(label + " p50 (ms)", []).append(r["p50_ms"])
                 results.setdefault(label + " p99 (ms)", []).append(r["p99_ms"])
@@ -398,6 +410,12 @@ def rpc_load(name, d, results, cpu_results, transports, duration):
 
 
 # ---------------------------------------------------------------- one round
+
+def shutdown_label(n):
+    if n == RPC_N:  # that run's daemon has just served the RPC load
+        return "shutdown N=%d after RPC load (s)" % n
+    return "shutdown N=%d (s)" % n
+
 
 def run_one(name, exe, n, results, idle_window=None, shutdown=False,
             verbose_threads=False, rpc=None, cpu_results=None):
@@ -441,7 +459,7 @@ def run_one(name, exe, n, results, idle_window=None, shutdown=False,
         if shutdown:
             kids = d.children()
             s = d.sigterm_and_wait()
-            results.setdefault("shutdown N=%d (s)" % n, []).append(s)
+            results.setdefault(shutdown_label(n), []).append(s)
             time.sleep(0.05)
             left = [k for k in kids if alive(k)]
             print("  %s N=%d: shutdown in %.3fs (%d children, %d still alive after exit)"
@@ -564,7 +582,7 @@ def main():
         metrics += ["idle RSS N=%d (MiB)" % n, "idle PSS N=%d (MiB)" % n]
     metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle]
     for n in sizes:
-        metrics.append("shutdown N=%d (s)" % n)
+        metrics.append(shutdown_label(n))
     cpu_metrics = []
     for transport in transports:
         for method in RPC_METHODS:

@@ -355,7 +355,7 @@ impl<'a> Loader<'a> {
     fn supervisord_section(&mut self) -> Result<SupervisordConfig, ConfigError> {
         let s = "supervisord";
         let none = Expansions::new();
-        let tmp = std::env::temp_dir().to_string_lossy().into_owned();
+        let tmp = gettempdir().to_string_lossy().into_owned();
         let environment = match self.get(s, "environment", Some(""), &none, true)? {
             Some((v, origin)) => dt::key_value_pairs(&v).map_err(|m| origin.wrap(&m))?,
             None => Vec::new(),
@@ -1077,6 +1077,31 @@ pub const EVENT_TYPES: &[&str] = &[
     "PROCESS_GROUP_ADDED",
     "PROCESS_GROUP_REMOVED",
 ];
+
+/// Python's `tempfile.gettempdir()`, the default `childlogdir`: the first
+/// of $TMPDIR, $TEMP, $TMP, /tmp, /var/tmp, /usr/tmp that is a directory
+/// we can write to, else the current directory (so an empty root without
+/// /tmp still works, as with Python).
+pub fn gettempdir() -> PathBuf {
+    let env = ["TMPDIR", "TEMP", "TMP"]
+        .iter()
+        .filter_map(|k| std::env::var_os(k))
+        .map(PathBuf::from);
+    let fixed = ["/tmp", "/var/tmp", "/usr/tmp"].iter().map(PathBuf::from);
+    let writable = |p: &PathBuf| {
+        p.is_dir()
+            && nix::unistd::access(
+                p.as_path(),
+                nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
+            )
+            .is_ok()
+    };
+    env.chain(fixed)
+        .find(writable)
+        .map(|p| absolute(&p))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
 
 /// Python's `glob.glob` for `*`, `?` and `[...]` in every path component;
 /// hidden files match only patterns that start with a dot.
