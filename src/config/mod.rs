@@ -1085,7 +1085,7 @@ pub const EVENT_TYPES: &[&str] = &[
 pub fn gettempdir() -> PathBuf {
     let env = ["TMPDIR", "TEMP", "TMP"]
         .iter()
-        .filter_map(|k| std::env::var_os(k))
+        .filter_map(std::env::var_os)
         .map(PathBuf::from);
     let fixed = ["/tmp", "/var/tmp", "/usr/tmp"].iter().map(PathBuf::from);
     let writable = |p: &PathBuf| {
