@@ -1,7 +1,8 @@
 //! HTTP: the servers (TCP and unix socket), basic auth, the `tail -f`
-//! streams, and the routes to XML-RPC and the web UI.
+//! streams, the routes to XML-RPC, and the web page.
 
 pub mod auth;
 pub mod listen;
 pub mod logtail;
 pub mod server;
+pub mod web;

@@ -10,6 +10,7 @@
 use super::auth::Credentials;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
+use super::web;
 use crate::config::ServerConfig;
 use crate::logs::activity;
 use crate::rpc::xmlrpc;
@@ -291,25 +292,60 @@ fn handle(ctx: &Context, req: Request) {
         let file = activity::path();
         stream_file(ctx, req, file, false);
     } else {
-        ui_request(req, path);
+        ui_request(ctx, req, &url);
     }
 }
 
-/// The web UI routes (the UI itself is another piece of work).
-fn ui_request(req: Request, path: &str) {
+/// The web page routes; anything else is 404, as Python's default handler
+/// answers for files it does not have.
+fn ui_request(ctx: &Context, mut req: Request, url: &str) {
     if !matches!(req.method(), Method::Get | Method::Post) {
         return error_page(req, 404);
     }
-    match path.trim_start_matches('/') {
-        "" | "index.html" => {
-            let body = format!(
-                "<!DOCTYPE html>\n<html><head><title>supervisord-rs</title></head><body><p>supervisord-rs {} speaks XML-RPC at <code>/RPC2</code>; the status page is not part of this build yet.</p></body></html>\n",
-                crate::VERSION
-            );
-            respond(req, 200, "text/html", body.into_bytes());
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let query = query.split('#').next().unwrap_or("");
+    let mut body = Vec::new();
+    if *req.method() == Method::Post {
+        if req.body_length().is_some_and(|n| n > MAX_BODY) {
+            return error_page(req, 413);
         }
-        "ok.html" => respond(req, 200, "text/html", b"OK".to_vec()),
-        _ => error_page(req, 404),
+        if req
+            .as_reader()
+            .take(MAX_BODY as u64)
+            .read_to_end(&mut body)
+            .is_err()
+        {
+            return error_page(req, 400);
+        }
+    }
+    let body = String::from_utf8_lossy(&body);
+    let host = request_header(&req, "Host")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| h.strip_suffix(":80").unwrap_or(h).to_string())
+        .unwrap_or_else(|| "localhost".to_string());
+    let ui = web::UiRequest {
+        path,
+        query,
+        form_body: &body,
+        server_url: format!("http://{}", host),
+    };
+    match web::handle(&ctx.dispatcher, &ui) {
+        Some(web::Page::Html(html)) => {
+            let response = Response::from_data(html.into_bytes())
+                .with_header(header("text/html;charset=utf-8", "Content-Type"))
+                .with_header(header("no-cache", "Pragma"))
+                .with_header(header("no-cache", "Cache-Control"))
+                .with_header(header("Thu, 01 Jan 1970 00:00:00 GMT", "Expires"));
+            let _ = req.respond(response);
+        }
+        Some(web::Page::Redirect(location)) => {
+            let response = Response::empty(StatusCode(301))
+                .with_header(header(&location, "Location"))
+                .with_header(header("text/html;charset=utf-8", "Content-Type"));
+            let _ = req.respond(response);
+        }
+        None => error_page(req, 404),
     }
 }
 

@@ -117,6 +117,18 @@ impl Dispatcher {
         }
     }
 
+    /// A method of the standard interface by its bare name, whatever the
+    /// config publishes it as (the web page uses it, as Python's does).
+    pub fn standard(&self, name: &str, params: Vec<Value>) -> Outcome {
+        let Some((least, most)) = supervisor_ns::arity(name) else {
+            return Err(faults::bare(faults::UNKNOWN_METHOD));
+        };
+        if params.len() < least || params.len() > most {
+            return Err(faults::bare(faults::INCORRECT_PARAMETERS));
+        }
+        self.on_loop(name.to_string(), params)
+    }
+
     /// Sends a supervisor.* call to the loop and waits for its answer. A
     /// loop that has gone (shutting down) answers SHUTDOWN_STATE.
     fn on_loop(&self, method: String, params: Vec<Value>) -> Outcome {
