@@ -90,6 +90,11 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
                     host.as_str()
                 };
                 let l = TcpListener::bind((host, *port)).map_err(|e| socket_error(&e))?;
+                // Accepted sockets inherit TCP_NODELAY. Without it a reply
+                // written in pieces waits ~40 ms for the client's delayed
+                // ACK (Nagle), which capped getAllProcessInfo at ~40 req/s.
+                let _ =
+                    nix::sys::socket::setsockopt(&l, nix::sys::socket::sockopt::TcpNoDelay, &true);
                 Listener::Tcp(l)
             }
             ServerKind::Unix { file, chmod, chown } => {

@@ -75,7 +75,7 @@ impl HttpServers {
         namespaces: Vec<String>,
     ) -> std::io::Result<HttpServers> {
         let dispatcher = Dispatcher::new(handle, namespaces);
-        let (cancel_r, cancel_w) = nix::unistd::pipe()?;
+        let (cancel_r, cancel_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
         let cancel_r = Arc::new(cancel_r);
         let mut pools = Vec::new();
         for b in bound {
@@ -255,7 +255,10 @@ fn request_header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 fn respond(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
+    // Always a Content-Length, as Python sends (tiny_http would switch to
+    // chunked from 32 KiB, e.g. getAllProcessInfo with many programs).
     let response = Response::from_data(body)
+        .with_chunked_threshold(usize::MAX)
         .with_status_code(StatusCode(status))
         .with_header(header(content_type, "Content-Type"));
     let _ = req.respond(response);

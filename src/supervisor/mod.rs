@@ -120,6 +120,10 @@ pub struct Supervisor {
 /// Runs the daemon until it is told to exit; returns the exit code.
 /// SIGHUP and `supervisor.restart` go round again with a fresh config.
 pub fn run(cfg: Config, opts: DaemonOptions, argv0: &str) -> i32 {
+    // Children are spawned without code of ours before exec when they can
+    // be; they must not inherit ignored signals, a mask or stray fds.
+    spawn::reset_inherited_signals();
+    spawn::mark_inherited_fds_cloexec();
     let mut cfg = cfg;
     let mut first = true;
     // The HTTP servers outlive a restart when their config is unchanged,

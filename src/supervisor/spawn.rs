@@ -243,43 +243,57 @@ pub fn spawn(
     let umask = cfg.umask;
     let running_as_root = users::current_uid() == 0;
 
-    // SAFETY: the closure runs in the forked child before exec and calls
-    // only async-signal-safe functions (setpgid, sigprocmask, signal,
-    // setgroups, setgid, setuid, chdir, umask, write, _exit, syscall); it
-    // allocates nothing: all data was prepared above.
-    unsafe {
-        cmd.pre_exec(move || {
-            // Own process group: a ^C or HUP to supervisord's group does
-            // not reach the child, and stopasgroup can signal -pid.
-            libc::setpgid(0, 0);
-            reset_signals();
-            mark_fds_cloexec();
-            if let Some(u) = &user {
-                if !running_as_root {
-                    child_fail(&not_root_msg);
+    // Without a user switch, a directory or a umask the child needs no
+    // code of ours between fork and exec: std then uses posix_spawn
+    // (vfork-like), which does not copy the daemon's page tables. With
+    // 1000 programs a fork copies thousands of mappings, and start-up time
+    // grew with the square of the count. What the pre-exec code would do
+    // is done otherwise: the process group by posix_spawn itself, signal
+    // dispositions and mask by `reset_inherited_signals` once at start-up
+    // (exec resets caught signals; std resets SIGPIPE), and every fd of
+    // ours is close-on-exec (`mark_inherited_fds_cloexec` covers the rest).
+    let needs_child_code = user.is_some() || chdir.is_some() || umask.is_some();
+    if !needs_child_code {
+        cmd.process_group(0);
+    } else {
+        // SAFETY: the closure runs in the forked child before exec and calls
+        // only async-signal-safe functions (setpgid, sigprocmask, signal,
+        // setgroups, setgid, setuid, chdir, umask, write, _exit, syscall); it
+        // allocates nothing: all data was prepared above.
+        unsafe {
+            cmd.pre_exec(move || {
+                // Own process group: a ^C or HUP to supervisord's group does
+                // not reach the child, and stopasgroup can signal -pid.
+                libc::setpgid(0, 0);
+                reset_signals();
+                mark_fds_cloexec();
+                if let Some(u) = &user {
+                    if !running_as_root {
+                        child_fail(&not_root_msg);
+                    }
+                    if libc::setgroups(u.groups.len(), u.groups.as_ptr()) != 0 {
+                        child_fail(&groups_msg);
+                    }
+                    if libc::setgid(u.gid) != 0 {
+                        child_fail(&gid_msg);
+                    }
+                    libc::setuid(u.uid);
                 }
-                if libc::setgroups(u.groups.len(), u.groups.as_ptr()) != 0 {
-                    child_fail(&groups_msg);
+                if let Some((dir, prefix)) = &chdir {
+                    if libc::chdir(dir.as_ptr()) != 0 {
+                        let e = *libc::__errno_location();
+                        write_all(2, prefix);
+                        write_all(2, errno_name(e).as_bytes());
+                        write_all(2, b"\nsupervisor: child process was not spawned\n");
+                        libc::_exit(127);
+                    }
                 }
-                if libc::setgid(u.gid) != 0 {
-                    child_fail(&gid_msg);
+                if let Some(m) = umask {
+                    libc::umask(m as libc::mode_t);
                 }
-                libc::setuid(u.uid);
-            }
-            if let Some((dir, prefix)) = &chdir {
-                if libc::chdir(dir.as_ptr()) != 0 {
-                    let e = *libc::__errno_location();
-                    write_all(2, prefix);
-                    write_all(2, errno_name(e).as_bytes());
-                    write_all(2, b"\nsupervisor: child process was not spawned\n");
-                    libc::_exit(127);
-                }
-            }
-            if let Some(m) = umask {
-                libc::umask(m as libc::mode_t);
-            }
-            Ok(())
-        });
+                Ok(())
+            });
+        }
     }
     let child = cmd.spawn()?;
     // Drop our copies of the child's ends (held by `cmd`).
@@ -341,6 +355,38 @@ unsafe fn reset_signals() {
     for sig in 1..32 {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
             libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+}
+
+/// Marks every fd above 2 close-on-exec: once at start-up for what the
+/// daemon inherited (so no child sees it; Python closes fds 3..minfds in
+/// each child instead), and in the pre-exec code for good measure.
+pub fn mark_inherited_fds_cloexec() {
+    // SAFETY: close_range/fcntl on our own descriptor table; no memory.
+    unsafe { mark_fds_cloexec() }
+}
+
+/// Default dispositions for signals the daemon inherited as ignored, and
+/// an empty signal mask, for children spawned without pre-exec code.
+/// Call once, before any thread exists.
+pub fn reset_inherited_signals() {
+    // SAFETY: sigprocmask and sigaction on this (only) thread; the structs
+    // are plain data, initialised by sigemptyset/zeroed.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        for sig in 1..32 {
+            if matches!(sig, libc::SIGKILL | libc::SIGSTOP | libc::SIGPIPE) {
+                continue;
+            }
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+            {
+                libc::signal(sig, libc::SIG_DFL);
+            }
         }
     }
 }

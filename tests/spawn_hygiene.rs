@@ -1,0 +1,107 @@
+//! What a child inherits: fds 0-2 only, no blocked and no ignored signals,
+//! even when supervisord itself was started with an ignored signal, a
+//! blocked one and an extra open fd, and while its HTTP servers run.
+//! Covers both spawn paths: plain programs (posix_spawn) and programs with
+//! a directory/umask (pre-exec code).
+
+mod util;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use util::*;
+
+fn pid_of(log: &str, name: &str) -> Option<i32> {
+    let marker = format!("spawned: '{}' with pid ", name);
+    let at = log.find(&marker)? + marker.len();
+    log[at..].split_whitespace().next()?.parse().ok()
+}
+
+fn status_field(pid: i32, field: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid)).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{}:", field)))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn children_inherit_nothing_of_ours() {
+    let dir = temp_dir();
+    let port = free_port();
+    let conf = dir.path().join("supervisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\n\n[unix_http_server]\nfile={d}/s.sock\n\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+             [program:plain]\ncommand=sleep 1000\n\n\
+             [program:withdir]\ncommand=sleep 1001\ndirectory={d}\numask=022\n",
+            d = dir.path().display(),
+            port = port
+        ),
+    )
+    .expect("config");
+    let leaked = std::fs::File::open("/dev/null").expect("open");
+    let leaked_fd = std::os::fd::AsRawFd::as_raw_fd(&leaked);
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: runs in the forked test child before exec; only signal,
+    // sigprocmask and fcntl, which are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGUSR1, libc::SIG_IGN);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGWINCH);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            // Keep the extra fd open across exec, as a careless parent would.
+            libc::fcntl(leaked_fd, libc::F_SETFD, 0);
+            Ok(())
+        });
+    }
+    let _guard = Guard::spawn(&mut cmd);
+    let log_path = dir.path().join("sd.log");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            let l = log();
+            l.contains("success: plain entered RUNNING")
+                && l.contains("success: withdir entered RUNNING")
+        }),
+        "log:\n{}",
+        log()
+    );
+    for name in ["plain", "withdir"] {
+        let pid = pid_of(&log(), name).expect("pid in log");
+        let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", pid))
+            .expect("fd dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        fds.sort();
+        assert_eq!(fds, ["0", "1", "2"], "{name} fds");
+        assert_eq!(
+            status_field(pid, "SigBlk"),
+            "0000000000000000",
+            "{name} mask"
+        );
+        let ignored = u64::from_str_radix(&status_field(pid, "SigIgn"), 16).unwrap_or(u64::MAX);
+        // Only the classic signals are ours to reset (1..=31).
+        assert_eq!(ignored & 0x7fff_ffff, 0, "{name} ignores {:x}", ignored);
+        let pgid = std::fs::read_to_string(format!("/proc/{}/stat", pid))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().nth(2).map(str::to_string))
+            })
+            .and_then(|p| p.parse::<i32>().ok());
+        assert_eq!(pgid, Some(pid), "{name} leads its own process group");
+    }
+    drop(leaked);
+}
