@@ -57,6 +57,7 @@ RPC_CLIENTS = (1, 8)
 RPC_WARMUP = 0.5
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the work tree
 import rpcload  # noqa: E402  (bench/rpcload.py)
 
 notes = []  # free-form observations printed after the table
@@ -386,13 +387,15 @@ def rpc_load(name, d, results, cpu_results, transports, duration):
                 busy = dcpu / duration + r["client_cpu_share"]
                 if c == 1 and busy < 0.5:
                     note("%s %s: the daemon (%.2f CPUs) and the load generator (%.2f)"
-                         " are mostly idle; p50 %.1f ms against %.2f ms of daemon CPU"
-                         " a request: the time goes in waiting%s" % (
+                         " are mostly idle; %.1f ms a request on average (p50 %.1f,"
+                         " p99 %.1f) against %.2f ms of daemon CPU: the time goes in"
+                         " waiting%s" % (
                              name, label, dcpu / duration, r["client_cpu_share"],
-                             r["p50_ms"], dcpu / r["requests"] * 1e3,
-                             " (~40 ms on TCP: Nagle holds the tail of the reply until"
-                             " the client's delayed ACK; the daemon does not set"
-                             " TCP_NODELAY)" if transport == "tcp" and r["p50_ms"] > 30
+                             1e3 / r["rps"], r["p50_ms"], r["p99_ms"],
+                             dcpu / r["requests"] * 1e3,
+                             " (~40 ms stalls on TCP: Nagle holds the tail of the reply"
+                             " until the client's delayed ACK; the daemon does not set"
+                             " TCP_NODELAY)" if transport == "tcp" and r["p99_ms"] > 30
                              else ""))
                 results.setdefault(label + " (req/s)", []).append(r["rps"])
                 results.setdefault(label + " p50 (ms)", []).append(r["p50_ms"])
