@@ -209,12 +209,12 @@ pub fn read_line(
                     line.chars.remove(line.cursor);
                 }
             }
-            127 | 8 => {
-                if line.cursor > 0 {
-                    line.cursor -= 1;
-                    line.chars.remove(line.cursor);
-                }
+            127 | 8 if line.cursor > 0 => {
+                line.cursor -= 1;
+                line.chars.remove(line.cursor);
             }
+            // Backspace at the start of the line: nothing to delete.
+            127 | 8 => {}
             1 => line.cursor = 0,
             5 => line.cursor = line.chars.len(),
             2 => line.cursor = line.cursor.saturating_sub(1),
@@ -298,10 +298,8 @@ pub fn read_line(
                     b"D" => line.cursor = line.cursor.saturating_sub(1),
                     b"H" | b"1~" | b"7~" => line.cursor = 0,
                     b"F" | b"4~" | b"8~" => line.cursor = line.chars.len(),
-                    b"3~" => {
-                        if line.cursor < line.chars.len() {
-                            line.chars.remove(line.cursor);
-                        }
+                    b"3~" if line.cursor < line.chars.len() => {
+                        line.chars.remove(line.cursor);
                     }
                     _ => {}
                 }

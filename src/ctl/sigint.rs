@@ -14,7 +14,7 @@ static PIPE: OnceLock<UnixStream> = OnceLock::new();
 /// Installs the SIGINT handler. Without it (if installing fails) Ctrl-C
 /// keeps its default meaning and simply ends the program.
 pub fn install() {
-    if PIPE.get().is_some() {
+    if PIPE.get().is_some() || ignored_at_start() {
         return;
     }
     let Ok((read, write)) = UnixStream::pair() else {
@@ -25,6 +25,18 @@ pub fn install() {
     }
     if signal_hook::low_level::pipe::register(libc::SIGINT, write).is_ok() {
         let _ = PIPE.set(read);
+    }
+}
+
+/// Whether SIGINT is ignored (a background job of a non-interactive
+/// shell): Python then never sees a KeyboardInterrupt, and neither do we.
+fn ignored_at_start() -> bool {
+    // SAFETY: sigaction with a null new action only reads the current
+    // disposition into `old`, a plain C struct owned by this frame.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }
 
