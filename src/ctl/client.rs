@@ -91,10 +91,16 @@ impl Client {
                 }
                 return Err(at(Error::io(&e)));
             }
-            let mut head = match conn.read_head().map_err(at)? {
-                Some(h) => h,
-                None if reused => continue,
-                None => return Err(at(Error::new(Kind::Disconnected))),
+            let mut head = match conn.read_head() {
+                Ok(Some(h)) => h,
+                // Closed or reset before answering: on a reused connection
+                // that is the server having dropped it (idle, or restarted
+                // by `reload`); Python, which connects per action, would
+                // not have noticed, so neither do we.
+                Ok(None) if reused => continue,
+                Err(e) if reused && is_reset(&e) => continue,
+                Ok(None) => return Err(at(Error::new(Kind::Disconnected))),
+                Err(e) => return Err(at(e)),
             };
             let data = conn.read_body(&mut head).map_err(at)?;
             if head.status != 200 {
@@ -177,6 +183,12 @@ impl Client {
         }
         end
     }
+}
+
+/// A connection the peer reset or closed under us.
+fn is_reset(e: &Error) -> bool {
+    matches!(e.kind, Kind::Disconnected)
+        || matches!(e.errno(), Some(libc::ECONNRESET) | Some(libc::EPIPE))
 }
 
 /// The netloc of a URL (`host:port` for http, empty for `unix:///path`).
