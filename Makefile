@@ -7,7 +7,7 @@ MANDIR  = $(DESTDIR)$(PREFIX)/share/man
 MUSL    = x86_64-unknown-linux-musl
 NAMES   = supervisorctl echo_supervisord_conf pidproxy
 
-.PHONY: build release run test pyref static install clean bench bench-quick
+.PHONY: build release run test pyref static install clean bench bench-quick man
 
 build:
 	$(CARGO) build
@@ -38,6 +38,10 @@ bench: release pyref
 
 bench-quick: release pyref
 	python3 bench/run.py --quick
+
+# Rewrites man/ from the flag tables (tests/man_pages.rs checks it).
+man:
+	UPDATE_MAN=1 $(CARGO) test --test man_pages checked_in_pages_match_the_generator
 
 static:
 	@rustup target list --installed | grep -qx $(MUSL) || rustup target add $(MUSL)

@@ -2,9 +2,8 @@
 //! the same daemon state must give the same stdout, stderr and exit code
 //! (after normalizing pids, uptimes, dates and temp paths).
 //!
-//! Every scenario takes the daemon under test as a parameter. It runs
-//! against Python's supervisord; with CTL_AGAINST_OURS=1 it also runs
-//! against ours (switched on once our XML-RPC server exists).
+//! Every scenario takes the daemon under test as a parameter and runs
+//! against Python's supervisord and against ours.
 //!
 //! Read-only actions run both clients against one daemon. Actions that
 //! change state run Python's client against daemon A and ours against an
@@ -28,10 +27,6 @@ macro_rules! against_both {
 
         #[test]
         fn $ours() {
-            if std::env::var("CTL_AGAINST_OURS").as_deref() != Ok("1") {
-                eprintln!("skipped: set CTL_AGAINST_OURS=1 to run against our supervisord");
-                return;
-            }
             $scenario(&util::our_bin());
         }
     };

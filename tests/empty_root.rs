@@ -66,10 +66,16 @@ serverurl=unix:///supervisor.sock
 command=/bin/sh -c 'echo started; read x'
 
 [program:orphaner]
-command=/bin/sh -c '( read -t 1 x; exit 0 ) & echo parent done'
+command=/supervisord -c /inner.conf
 autorestart=false
 startsecs=0
 "#;
+
+/// A second supervisord that daemonizes: its first process exits at once
+/// and the daemon lives on as an orphan re-parented to PID 1. (busybox sh
+/// cannot make a background job here: it needs /dev/null for one.)
+const INNER: &str =
+    "[supervisord]\nlogfile=/inner.log\npidfile=/inner.pid\nidentifier=inner\nnocleanup=true\n";
 
 const SECOND: &str = r#"
 [program:second]
@@ -82,6 +88,7 @@ fn make_root(dir: &Path) {
     std::fs::create_dir(dir.join("bin")).expect("bin");
     std::fs::copy(busybox(), dir.join("bin/sh")).expect("copy busybox");
     std::fs::write(dir.join("supervisord.conf"), CONF).expect("config");
+    std::fs::write(dir.join("inner.conf"), INNER).expect("inner config");
 }
 
 /// Whether this machine lets us make mount and PID namespaces.
@@ -197,8 +204,31 @@ fn runs_alone_as_pid_1_of_an_empty_root() {
         .count();
     assert_eq!(autos, 1, "AUTO log of reader in /");
 
-    // The orphaner's background subshell is re-parented to us and, once
-    // it exits, reaped: no zombie, only reader left.
+    // The orphaner's daemon is re-parented to us; once it exits it is
+    // reaped: no zombie, only reader left.
+    let is_inner = |pid: i32| {
+        std::fs::read(format!("/proc/{}/cmdline", pid))
+            .map(|c| String::from_utf8_lossy(&c).contains("inner.conf"))
+            .unwrap_or(false)
+    };
+    let mut inner = 0;
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            inner = children_of(sup)
+                .into_iter()
+                .map(|k| k.0)
+                .find(|&p| is_inner(p))
+                .unwrap_or(0);
+            inner != 0
+                && std::fs::read_to_string(root.join("inner.log"))
+                    .is_ok_and(|l| l.contains("supervisord started"))
+        }),
+        "no orphaned inner daemon; children of PID 1: {:?}; log:\n{}",
+        children_of(sup),
+        log(root)
+    );
+    // SAFETY: kill(2) with plain integers, to the orphan we made.
+    unsafe { libc::kill(inner, libc::SIGTERM) };
     assert!(
         wait_until(Duration::from_secs(10), || {
             let kids = children_of(sup);

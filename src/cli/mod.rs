@@ -4,6 +4,7 @@
 //! `-c FILE`, bundled short flags, `--long=value`, `--long value`, and
 //! unique prefixes of long names; its error texts are getopt's.
 
+pub mod man;
 pub mod supervisorctl;
 pub mod supervisord;
 

@@ -1,17 +1,13 @@
 //! Where to look for `supervisord.conf` when `-c` is not given: Python's
 //! order, relative to the executable first, then the cwd, then /etc.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The candidate paths, in order, for an executable called as `argv0`.
 pub fn search_paths(argv0: &str) -> Vec<PathBuf> {
     // Python: dirname(dirname(argv[0])), so `bin/supervisord` gives `.`
     // relative paths stay relative, as in Python.
-    let here = Path::new(argv0)
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let here = PathBuf::from(py_dirname(&py_dirname(argv0)));
     vec![
         here.join("etc").join("supervisord.conf"),
         here.join("supervisord.conf"),
@@ -20,6 +16,23 @@ pub fn search_paths(argv0: &str) -> Vec<PathBuf> {
         PathBuf::from("/etc/supervisord.conf"),
         PathBuf::from("/etc/supervisor/supervisord.conf"),
     ]
+}
+
+/// Python's os.path.dirname: everything before the last `/`, trailing
+/// slashes dropped unless that leaves nothing (`/x` → `/`, `/` → `/`).
+fn py_dirname(p: &str) -> String {
+    match p.rfind('/') {
+        None => String::new(),
+        Some(i) => {
+            let head = &p[..=i];
+            let trimmed = head.trim_end_matches('/');
+            if trimmed.is_empty() {
+                head.to_string()
+            } else {
+                trimmed.to_string()
+            }
+        }
+    }
 }
 
 /// The first existing candidate.
@@ -40,5 +53,11 @@ mod tests {
         assert_eq!(p[5], PathBuf::from("/etc/supervisor/supervisord.conf"));
         let rel = search_paths("supervisord");
         assert_eq!(rel[0], PathBuf::from("etc/supervisord.conf"));
+        // A binary at the root of an image: dirname("/") is "/".
+        let root = search_paths("/supervisorctl");
+        assert_eq!(root[0], PathBuf::from("/etc/supervisord.conf"));
+        assert_eq!(root[1], PathBuf::from("/supervisord.conf"));
+        assert_eq!(py_dirname("a/b/"), "a/b");
+        assert_eq!(py_dirname("//x"), "//");
     }
 }

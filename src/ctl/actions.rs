@@ -23,24 +23,8 @@ pub mod exit {
     pub const STATUS_UNKNOWN: i32 = 4;
 }
 
-/// XML-RPC fault codes supervisorctl tests for.
-pub mod faults {
-    pub const UNKNOWN_METHOD: i64 = 1;
-    pub const SHUTDOWN_STATE: i64 = 6;
-    pub const BAD_NAME: i64 = 10;
-    pub const BAD_SIGNAL: i64 = 11;
-    pub const NO_FILE: i64 = 20;
-    pub const NOT_EXECUTABLE: i64 = 21;
-    pub const FAILED: i64 = 30;
-    pub const ABNORMAL_TERMINATION: i64 = 40;
-    pub const SPAWN_ERROR: i64 = 50;
-    pub const ALREADY_STARTED: i64 = 60;
-    pub const NOT_RUNNING: i64 = 70;
-    pub const SUCCESS: i64 = 80;
-    pub const ALREADY_ADDED: i64 = 90;
-    pub const STILL_RUNNING: i64 = 91;
-    pub const CANT_REREAD: i64 = 92;
-}
+/// XML-RPC fault codes supervisorctl tests for (the server's own table).
+pub use crate::rpc::faults;
 
 /// Process states that count as "not running" for `status`.
 const STOPPED_STATES: [i64; 4] = [0, 100, 200, 1000];

@@ -371,11 +371,10 @@ impl Report {
     }
 }
 
-/// The daemon the matrix runs against: Python's always; ours when
-/// CTL_AGAINST_OURS=1 (until the XML-RPC server is on main).
+/// The daemons the matrix runs against: Python's and ours.
 pub fn daemons_under_test() -> Vec<PathBuf> {
     let mut v = vec![pyref_bin("supervisord")];
-    if std::env::var("CTL_AGAINST_OURS").as_deref() == Ok("1") {
+    {
         v.push(util::our_bin());
     }
     v

@@ -1,0 +1,272 @@
+//! Man pages, written from the same flag tables `--help` prints, so the
+//! two cannot drift. `man/` holds the output; `tests/man_pages.rs` fails
+//! when it differs from what this writes (`make man` rewrites it).
+
+use super::Flag;
+
+/// Every page: (file name in man/, contents).
+pub fn pages() -> Vec<(&'static str, String)> {
+    vec![
+        ("supervisord.1", supervisord()),
+        ("supervisorctl.1", supervisorctl()),
+        ("echo_supervisord_conf.1", echo_supervisord_conf()),
+        ("pidproxy.1", pidproxy()),
+        ("supervisord.conf.5", supervisord_conf()),
+    ]
+}
+
+/// Escapes text for roff: backslashes, leading dots and quotes, dashes.
+fn esc(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split('\n') {
+        let mut l = line.replace('\\', "\\e").replace('-', "\\-");
+        if l.starts_with('.') || l.starts_with('\'') {
+            l.insert_str(0, "\\&");
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out.pop();
+    out
+}
+
+fn header(name: &str, section: u8, summary: &str) -> String {
+    format!(
+        ".TH {} {} \"\" \"supervisord-rs {}\" \"{}\"\n.SH NAME\n{} \\- {}\n",
+        name.to_uppercase().replace('_', "\\_"),
+        section,
+        crate::VERSION,
+        if section == 5 {
+            "File Formats"
+        } else {
+            "User Commands"
+        },
+        esc(name),
+        esc(summary)
+    )
+}
+
+fn options(flags: &[Flag]) -> String {
+    let mut out = String::from(".SH OPTIONS\n");
+    for f in flags {
+        let mut names = Vec::new();
+        if let Some(c) = f.short {
+            names.push(match f.value {
+                Some(v) => format!("\\fB\\-{}\\fR \\fI{}\\fR", esc(&c.to_string()), esc(v)),
+                None => format!("\\fB\\-{}\\fR", esc(&c.to_string())),
+            });
+        }
+        if let Some(l) = f.long {
+            names.push(match f.value {
+                Some(v) => format!("\\fB\\-\\-{}\\fR=\\fI{}\\fR", esc(l), esc(v)),
+                None => format!("\\fB\\-\\-{}\\fR", esc(l)),
+            });
+        }
+        out.push_str(&format!(".TP\n{}\n{}\n", names.join(", "), esc(f.help)));
+    }
+    out
+}
+
+fn section(title: &str, paragraphs: &[&str]) -> String {
+    let mut out = format!(".SH {}\n", title);
+    for (i, p) in paragraphs.iter().enumerate() {
+        if i > 0 {
+            out.push_str(".PP\n");
+        }
+        out.push_str(&esc(p));
+        out.push('\n');
+    }
+    out
+}
+
+/// A list of `term` / description pairs.
+fn terms(title: &str, items: &[(&str, &str)]) -> String {
+    let mut out = format!(".SH {}\n", title);
+    for (term, text) in items {
+        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", esc(term), esc(text)));
+    }
+    out
+}
+
+fn see_also(pages: &[&str]) -> String {
+    let refs: Vec<String> = pages
+        .iter()
+        .map(|p| {
+            let (name, sec) = p.split_once('.').unwrap_or((p, "1"));
+            format!("\\fB{}\\fR({})", esc(name), sec)
+        })
+        .collect();
+    format!(".SH SEE ALSO\n{}\n", refs.join(", "))
+}
+
+fn supervisord() -> String {
+    let mut s = header(
+        "supervisord",
+        1,
+        "run and supervise a set of programs (Supervisor compatible)",
+    );
+    s.push_str(".SH SYNOPSIS\n.B supervisord\n[\\fIoptions\\fR]\n.br\n.B supervisord ctl\n[\\fIsupervisorctl options\\fR] [\\fIaction\\fR [\\fIarguments\\fR]]\n.br\n.B supervisord version\n");
+    s.push_str(&section(
+        "DESCRIPTION",
+        &[
+            "supervisord starts the programs its configuration file names, keeps them running, logs their output, and lets supervisorctl, the web page and XML-RPC clients start, stop and query them. It reads the same supervisord.conf, speaks the same XML-RPC API and writes the same activity-log lines as Python Supervisor 4.3.0, from one static binary.",
+            "The same binary is supervisorctl, echo_supervisord_conf and pidproxy when called by those names; \"supervisord ctl\" is supervisorctl.",
+            "Options given on the command line win over the configuration file, which wins over the defaults.",
+        ],
+    ));
+    s.push_str(&options(super::supervisord::FLAGS));
+    s.push_str(&terms(
+        "SIGNALS",
+        &[
+            ("SIGTERM, SIGINT, SIGQUIT", "Stop every program (highest priority number first) and exit."),
+            ("SIGHUP", "Stop every program, read the configuration file again and start over, in the same process."),
+            ("SIGUSR2", "Reopen the activity log and every program log (after logrotate moved them)."),
+            ("SIGCHLD", "A child ended; it is reaped, and so are orphans when supervisord is PID 1."),
+        ],
+    ));
+    s.push_str(&section(
+        "FILES",
+        &["Without -c, the configuration is searched for as Python Supervisor does: ../etc/supervisord.conf and ../supervisord.conf relative to the executable, then supervisord.conf and etc/supervisord.conf in the current directory, then /etc/supervisord.conf and /etc/supervisor/supervisord.conf."],
+    ));
+    s.push_str(&section(
+        "EXIT STATUS",
+        &["0 after a requested shutdown; 2 for a bad command line or configuration (the message names the file, section, key and value)."],
+    ));
+    s.push_str(&see_also(&[
+        "supervisorctl.1",
+        "supervisord.conf.5",
+        "echo_supervisord_conf.1",
+        "pidproxy.1",
+    ]));
+    s
+}
+
+fn supervisorctl() -> String {
+    let mut s = header(
+        "supervisorctl",
+        1,
+        "control supervisord from the command line or an interactive shell",
+    );
+    s.push_str(
+        ".SH SYNOPSIS\n.B supervisorctl\n[\\fIoptions\\fR] [\\fIaction\\fR [\\fIarguments\\fR]]\n",
+    );
+    s.push_str(&section(
+        "DESCRIPTION",
+        &[
+            "supervisorctl talks to supervisord over XML-RPC, on an http:// or unix:// server URL, and prints what Python's supervisorctl 4.3.0 prints, with the same exit codes. Without an action (or with -i) it runs an interactive shell with line editing, history and completion.",
+            "The server URL, user name and password come from the options, else from the [supervisorctl] section of the configuration file, else the default http://localhost:9001.",
+        ],
+    ));
+    s.push_str(&options(super::supervisorctl::FLAGS));
+    s.push_str(".SH ACTIONS\n");
+    for action in crate::ctl::help::LISTED {
+        if let Some(text) = crate::ctl::help::topic(action) {
+            s.push_str(&format!(
+                ".TP\n\\fB{}\\fR\n.nf\n{}\n.fi\n",
+                esc(action),
+                esc(text.trim_end()).replace('\t', "  ")
+            ));
+        }
+    }
+    s.push_str(&section(
+        "EXIT STATUS",
+        &["0 on success; 1 for a failed action; 2 for a usage error; 3 when status finds a process that is not running; 4 for an unknown process name or a server it cannot reach (as supervisorctl 4.3.0)."],
+    ));
+    s.push_str(&see_also(&["supervisord.1", "supervisord.conf.5"]));
+    s
+}
+
+fn echo_supervisord_conf() -> String {
+    let mut s = header(
+        "echo_supervisord_conf",
+        1,
+        "print a sample supervisord configuration",
+    );
+    s.push_str(".SH SYNOPSIS\n.B echo_supervisord_conf\n");
+    s.push_str(&section(
+        "DESCRIPTION",
+        &["Prints a commented sample configuration file on standard output, to start a supervisord.conf from. Arguments are ignored."],
+    ));
+    s.push_str(&see_also(&["supervisord.1", "supervisord.conf.5"]));
+    s
+}
+
+fn pidproxy() -> String {
+    let mut s = header(
+        "pidproxy",
+        1,
+        "run a program and relay signals to the pid in its pidfile",
+    );
+    s.push_str(
+        ".SH SYNOPSIS\n.B pidproxy\n\\fIpidfile\\fR \\fIcommand\\fR [\\fIargument\\fR ...]\n",
+    );
+    s.push_str(&section(
+        "DESCRIPTION",
+        &[
+            "For programs that start their real worker in the background and write its pid to a file: run pidproxy under supervisord instead of the program. pidproxy starts the command (by its absolute path, without a PATH search); every SIGTERM, SIGHUP, SIGINT, SIGUSR1, SIGUSR2 or SIGQUIT it receives is sent to the pid read from the pidfile.",
+            "pidproxy exits (status 0) after relaying SIGTERM, SIGINT or SIGQUIT, and when the command it started exits. Without enough arguments it prints its usage and exits 1.",
+        ],
+    ));
+    s.push_str(&see_also(&["supervisord.1"]));
+    s
+}
+
+fn supervisord_conf() -> String {
+    let mut s = header(
+        "supervisord.conf",
+        5,
+        "configuration file of supervisord and supervisorctl",
+    );
+    s.push_str(&section(
+        "DESCRIPTION",
+        &[
+            "The file Python Supervisor 4.3.0 reads, read the same way: INI sections, \"key = value\" or \"key: value\", comments starting with ; or # (inline after whitespace), indented continuation lines, keys case-insensitive. echo_supervisord_conf prints a commented sample.",
+            "Values may use %(name)s expansions: %(here)s (the directory of the file), %(host_node_name)s, %(ENV_NAME)s for environment variables, and in program sections %(program_name)s, %(process_num)d, %(group_name)s and %(numprocs)d; %% is a literal percent sign.",
+        ],
+    ));
+    s.push_str(&terms(
+        "SECTIONS",
+        &[
+            ("[supervisord]", "The daemon: logfile, logfile_maxbytes, logfile_backups, loglevel, pidfile, umask, nodaemon, silent, minfds, minprocs, nocleanup, childlogdir, user, directory, strip_ansi, environment, identifier."),
+            ("[unix_http_server]", "An XML-RPC and web server on a unix socket: file, chmod (default 0700), chown, username, password (clear, or {SHA} and the hex SHA-1 of it)."),
+            ("[inet_http_server]", "The same on TCP: port (host:port, *:port or port), username, password."),
+            ("[supervisorctl]", "The client's defaults: serverurl, username, password, prompt, history_file."),
+            ("[rpcinterface:supervisor]", "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface publishes the supervisor.* methods; it is the only factory built in."),
+            ("[program:x]", "A program: command, process_name, numprocs, numprocs_start, priority, autostart, startsecs, startretries, autorestart (true, false, unexpected), exitcodes, stopsignal, stopwaitsecs, stopasgroup, killasgroup, user, redirect_stderr, stdout_logfile (a path, AUTO, NONE or syslog), stdout_logfile_maxbytes, stdout_logfile_backups, stdout_capture_maxbytes, stdout_events_enabled, stdout_syslog, the same six for stderr, environment, directory, umask, serverurl."),
+            ("[group:x]", "programs = a comma-separated list of program sections run as one group; priority."),
+            ("[eventlistener:x]", "A pool of event listeners: the program keys plus events (the event types to receive), buffer_size. The listener's stdout carries the READY/RESULT protocol."),
+            ("[fcgi-program:x]", "A FastCGI program pool: the program keys plus socket, socket_backlog, socket_owner, socket_mode."),
+            ("[include]", "files = globs of further files to read, relative to this file."),
+        ],
+    ));
+    s.push_str(&section(
+        "DIFFERENCES FROM PYTHON SUPERVISOR",
+        &[
+            "loglevel also accepts warning (as warn). Error messages name the file, section, line and key of the bad value. Python plugins (other rpcinterface factories, result handlers, supervisorctl plugins) cannot be loaded and are refused with a clear error.",
+        ],
+    ));
+    s.push_str(&see_also(&["supervisord.1", "supervisorctl.1"]));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(esc(".x"), "\\&.x");
+        assert_eq!(esc("a-b\\c"), "a\\-b\\ec");
+        assert_eq!(esc("one\n'two"), "one\n\\&'two");
+    }
+
+    #[test]
+    fn every_flag_is_in_its_page() {
+        let page = supervisord();
+        for f in super::super::supervisord::FLAGS {
+            if let Some(l) = f.long {
+                assert!(page.contains(&esc(l)), "{l}");
+            }
+        }
+    }
+}
