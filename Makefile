@@ -33,10 +33,10 @@ test: pyref static
 	$(CARGO) test --all-targets
 
 # Ours next to Python Supervisor 4.3.0 on the same workloads (not part of test).
-bench: release pyref
+bench: static pyref
 	python3 bench/run.py
 
-bench-quick: release pyref
+bench-quick: static pyref
 	python3 bench/run.py --quick
 
 # Rewrites man/ from the flag tables (tests/man_pages.rs checks it).

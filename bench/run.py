@@ -3,8 +3,9 @@
 
 Usage (from the repo root):  python3 bench/run.py [--quick]
 
-Expects target/release/supervisord (run `cargo build --release` first; the
-environment variable BENCH_OURS=/path/to/supervisord overrides it) and
+Expects the static binary target/x86_64-unknown-linux-musl/release/supervisord
+(`make static`; it is what containers run; the environment variable
+BENCH_OURS=/path/to/supervisord overrides it) and
 target/pyref/bin/supervisord.  Builds nothing.  Stdlib only.
 
 Metrics, per implementation, rounds alternating ours/python:
@@ -41,7 +42,7 @@ import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.environ.get("BENCH_OURS") or os.path.join(
-    REPO, "target", "release", "supervisord")
+    REPO, "target", "x86_64-unknown-linux-musl", "release", "supervisord")
 PYREF = os.path.join(REPO, "target", "pyref", "bin", "supervisord")
 OUT = os.path.join(REPO, "bench", "last-run.txt")
 
@@ -531,7 +532,7 @@ def machine():
 
 def main():
     quick = "--quick" in sys.argv[1:]
-    for exe, hint in ((OURS, "run `cargo build --release` first"),
+    for exe, hint in ((OURS, "run `make static` first"),
                       (PYREF, "the Python reference (scripts/pyref.sh) is missing")):
         if not os.access(exe, os.X_OK):
             sys.exit("missing %s: %s" % (os.path.relpath(exe, REPO), hint))
