@@ -37,9 +37,10 @@ const MAX_WORKERS: usize = 64;
 /// Handler threads started with each server.
 const INITIAL_WORKERS: usize = 2;
 
-/// Stack of a handler thread: request decoding is bounded in depth, so
-/// this is plenty and keeps many idle handlers cheap.
-const WORKER_STACK: usize = 256 * 1024;
+/// Stack of a handler thread: request decoding is bounded in depth (64
+/// nested values), which an unoptimised build needs most of this for;
+/// only the pages touched cost memory.
+const WORKER_STACK: usize = 1024 * 1024;
 
 /// The running servers; dropping them stops them.
 pub struct HttpServers {
@@ -255,12 +256,24 @@ fn request_header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 }
 
 fn respond(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
+    // An HTTP/1.0 client asking for keep-alive is told it got it, as
+    // Python answers. tiny_http keeps such a connection open but will not
+    // let us set Connection, so it rides in the value of a header we
+    // control (a constant, nothing from the client).
+    let keep_alive_10 = req.http_version() == &tiny_http::HTTPVersion(1, 0)
+        && request_header(&req, "Connection")
+            .is_some_and(|c| c.to_ascii_lowercase().contains("keep-alive"));
+    let content_type = if keep_alive_10 {
+        format!("{}\r\nConnection: Keep-Alive", content_type)
+    } else {
+        content_type.to_string()
+    };
     // Always a Content-Length, as Python sends (tiny_http would switch to
     // chunked from 32 KiB, e.g. getAllProcessInfo with many programs).
     let response = Response::from_data(body)
         .with_chunked_threshold(usize::MAX)
         .with_status_code(StatusCode(status))
-        .with_header(header(content_type, "Content-Type"));
+        .with_header(header(&content_type, "Content-Type"));
     let _ = req.respond(response);
 }
 

@@ -412,7 +412,8 @@ pub fn reopen() {
     }
 }
 
-/// The `clearLog` RPC: removes the main log file and starts it again.
+/// The `clearLog` RPC, as Python does it: remove the file, log
+/// `reopening log file` (into the removed file, still open), reopen.
 /// `NotFound` when there is no file (syslog, none, or already gone: the
 /// RPC's NO_FILE); any other error is the RPC's FAILED. Special files
 /// (`/dev/stdout`) are refused rather than unlinked.

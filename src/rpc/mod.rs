@@ -207,7 +207,9 @@ impl Dispatcher {
     }
 
     /// system.multicall: runs the calls in order, each to its end (waiting
-    /// ones included); a result is `[value]` or `{faultCode, faultString}`.
+    /// ones included); a result is the value itself or `{faultCode,
+    /// faultString}`. (The XML-RPC multicall convention wraps values as
+    /// `[value]`; Supervisor does not, and its clients expect bare ones.)
     fn multicall(&self, calls: &Value) -> Outcome {
         let Some(calls) = calls.as_array() else {
             return Err(faults::bare(faults::INCORRECT_PARAMETERS));
@@ -240,7 +242,7 @@ impl Dispatcher {
                 _ => Err(faults::with(faults::FAILED, "each call must be a struct")),
             };
             results.push(match outcome {
-                Ok(v) => Value::array([v]),
+                Ok(v) => v,
                 Err(Fault { code, string }) => Value::structure([
                     ("faultCode", Value::Int(code)),
                     ("faultString", Value::from(string)),

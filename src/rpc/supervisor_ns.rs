@@ -1009,7 +1009,6 @@ fn clear_main_log(sup: &Supervisor) -> Outcome {
         _ => return Err(f::bare(f::NO_FILE)),
     }
     crate::logs::activity::clear().map_err(|_| f::bare(f::FAILED))?;
-    crate::logs::activity::info("reopening log file");
     Ok(Value::Bool(true))
 }
 

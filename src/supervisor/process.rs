@@ -87,7 +87,7 @@ impl Process {
             childlogdir,
             identifier,
         );
-        let mut p = Process {
+        Process {
             config,
             state: ProcessState::Stopped,
             pid: 0,
@@ -108,14 +108,20 @@ impl Process {
             stdin: None,
             listener: None,
             pump_stop: None,
-        };
-        p.open_logs();
-        p
+        }
     }
 
+    /// Opens the log files at the first spawn, as Python does: an explicit
+    /// `stdout_logfile` does not exist before the program first runs
+    /// (readProcessLog answers NO_FILE, /logtail 404). AUTO files exist
+    /// from the start, empty, because making their names creates them.
     fn open_logs(&mut self) {
-        self.stdout_log = open_log(self.stdout_path.as_deref(), &self.config.stdout);
-        self.stderr_log = open_log(self.stderr_path.as_deref(), &self.config.stderr);
+        if self.stdout_log.is_none() {
+            self.stdout_log = open_log(self.stdout_path.as_deref(), &self.config.stdout);
+        }
+        if self.stderr_log.is_none() {
+            self.stderr_log = open_log(self.stderr_path.as_deref(), &self.config.stderr);
+        }
     }
 
     pub fn namespec(&self) -> String {
@@ -188,6 +194,7 @@ impl Process {
                 return Err(e.kind);
             }
         };
+        self.open_logs();
         let ctx = SpawnContext {
             server_url: fx.server_url,
             group_name: &self.config.group,
