@@ -43,12 +43,14 @@ impl Flag {
     }
 }
 
-/// Renders a flag table as the option part of `--help`.
+/// Renders a flag table as the option part of `--help`, one
+/// `-c/--configuration FILENAME -- text` line per flag, Python's layout
+/// (scripts and Supervisor's own tests match on it).
 pub fn options_help(flags: &[Flag]) -> String {
     let mut out = String::new();
     for f in flags {
         let syn = f.synopsis();
-        out.push_str(&format!("{:<34} -- {}\n", syn, f.help));
+        out.push_str(&format!("{} -- {}\n", syn, f.help));
     }
     out
 }

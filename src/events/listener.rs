@@ -70,16 +70,17 @@ impl Listener {
         }
     }
 
-    /// The event was written to the listener's stdin.
-    pub fn sent(&mut self, name: &str, event: Buffered) {
-        self.change(name, ListenerState::Busy);
+    /// The event was written to the listener's stdin (Python sets BUSY
+    /// without a log line; the caller logs `event N sent to listener`).
+    pub fn sent(&mut self, event: Buffered) {
+        self.state = ListenerState::Busy;
         self.event = Some(event);
     }
 
-    /// Feeds protocol bytes; returns the events the listener rejected
-    /// (to go back to the head of the pool's buffer).
-    pub fn feed(&mut self, name: &str, data: &[u8]) -> Vec<Buffered> {
-        let mut rejected = Vec::new();
+    /// Feeds protocol bytes. Each event the listener rejects goes to
+    /// `rejected` at once (back to the head of the pool's buffer), so the
+    /// log lines come in Python's order.
+    pub fn feed(&mut self, name: &str, data: &[u8], rejected: &mut dyn FnMut(Buffered)) {
         self.buf.extend_from_slice(data);
         while !self.buf.is_empty() {
             match self.state {
@@ -106,17 +107,16 @@ impl Listener {
                     self.event = None;
                 }
                 ListenerState::Busy => {
-                    if !self.busy_step(name, &mut rejected) {
+                    if !self.busy_step(name, rejected) {
                         break;
                     }
                 }
             }
         }
-        rejected
     }
 
     /// One step in BUSY; false when more bytes are needed.
-    fn busy_step(&mut self, name: &str, rejected: &mut Vec<Buffered>) -> bool {
+    fn busy_step(&mut self, name: &str, rejected: &mut dyn FnMut(Buffered)) -> bool {
         let Some(len) = self.result_len else {
             let Some(pos) = self.buf.iter().position(|&b| b == b'\n') else {
                 return false;
@@ -133,7 +133,9 @@ impl Listener {
                     activity::warn(format!("{}: bad result line: '{}'", name, shown));
                     self.change(name, ListenerState::Unknown);
                     self.buf.clear();
-                    rejected.extend(self.event.take());
+                    if let Some(ev) = self.event.take() {
+                        rejected(ev);
+                    }
                 }
             }
             return true;
@@ -151,7 +153,9 @@ impl Listener {
             } else {
                 activity::warn(format!("{}: event was rejected", name));
                 self.change(name, ListenerState::Acknowledged);
-                rejected.extend(event);
+                if let Some(ev) = event {
+                    rejected(ev);
+                }
             }
         }
         // Python looks again only while bytes are left.
@@ -195,19 +199,25 @@ mod tests {
         }
     }
 
+    fn feed(l: &mut Listener, data: &[u8]) -> Vec<Buffered> {
+        let mut out = Vec::new();
+        l.feed("l", data, &mut |ev| out.push(ev));
+        out
+    }
+
     #[test]
     fn ready_result_ok_cycle_in_any_chunking() {
         let script = b"READY\nRESULT 2\nOKREADY\n";
         for cut in 0..=script.len() {
             let mut l = Listener::new();
-            assert!(l.feed("l", &script[..cut.min(6)]).is_empty());
+            assert!(feed(&mut l, &script[..cut.min(6)]).is_empty());
             if cut >= 6 {
                 assert_eq!(l.state, ListenerState::Ready);
-                l.sent("l", ev(1));
+                l.sent(ev(1));
                 let rest = &script[6..];
                 let k = (cut - 6).min(rest.len());
-                assert!(l.feed("l", &rest[..k]).is_empty());
-                assert!(l.feed("l", &rest[k..]).is_empty());
+                assert!(feed(&mut l, &rest[..k]).is_empty());
+                assert!(feed(&mut l, &rest[k..]).is_empty());
                 assert_eq!(l.state, ListenerState::Ready, "cut {cut}");
                 assert!(l.event.is_none());
             }
@@ -217,9 +227,9 @@ mod tests {
     #[test]
     fn fail_rejects_the_event() {
         let mut l = Listener::new();
-        l.feed("l", b"READY\n");
-        l.sent("l", ev(7));
-        let rejected = l.feed("l", b"RESULT 4\nFAIL");
+        feed(&mut l, b"READY\n");
+        l.sent(ev(7));
+        let rejected = feed(&mut l, b"RESULT 4\nFAIL");
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].event.serial, 7);
         assert_eq!(l.state, ListenerState::Acknowledged);
@@ -228,19 +238,19 @@ mod tests {
     #[test]
     fn violations_make_it_unknown() {
         let mut l = Listener::new();
-        l.feed("l", b"HELLO!\n");
+        feed(&mut l, b"HELLO!\n");
         assert_eq!(l.state, ListenerState::Unknown);
-        assert!(l.feed("l", b"READY\n").is_empty());
+        assert!(feed(&mut l, b"READY\n").is_empty());
         assert_eq!(l.state, ListenerState::Unknown);
 
         let mut spurious = Listener::new();
-        spurious.feed("l", b"READY\nextra");
+        feed(&mut spurious, b"READY\nextra");
         assert_eq!(spurious.state, ListenerState::Unknown);
 
         let mut bad = Listener::new();
-        bad.feed("l", b"READY\n");
-        bad.sent("l", ev(2));
-        let rejected = bad.feed("l", b"RESULT x\n");
+        feed(&mut bad, b"READY\n");
+        bad.sent(ev(2));
+        let rejected = feed(&mut bad, b"RESULT x\n");
         assert_eq!(rejected.len(), 1);
         assert_eq!(bad.state, ListenerState::Unknown);
     }
@@ -248,9 +258,9 @@ mod tests {
     #[test]
     fn short_ready_waits_for_more() {
         let mut l = Listener::new();
-        l.feed("l", b"REA");
+        feed(&mut l, b"REA");
         assert_eq!(l.state, ListenerState::Acknowledged);
-        l.feed("l", b"DY\n");
+        feed(&mut l, b"DY\n");
         assert_eq!(l.state, ListenerState::Ready);
     }
 }

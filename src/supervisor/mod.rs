@@ -65,6 +65,9 @@ impl LoopHandle {
 pub struct LoopGone;
 
 const SIGNALS: Token = Token(0);
+
+/// How long shutdown waits for event listeners to take the last events.
+const LISTENER_GRACE: Duration = Duration::from_secs(3);
 const WAKER: Token = Token(1);
 
 /// A process group and its processes (in start order).
@@ -109,6 +112,8 @@ pub struct Supervisor {
     again: bool,
     /// The current time slice of each TICK period in use.
     ticks: std::collections::BTreeMap<u64, u64>,
+    /// When shutdown stops waiting for busy event listeners.
+    listener_grace: Option<Instant>,
     /// How the daemon was called, to find the config again on reread.
     argv0: String,
     /// Bumped by every reread: groups made from the current
@@ -329,6 +334,7 @@ impl Supervisor {
             server_url: None,
             again: true,
             ticks: std::collections::BTreeMap::new(),
+            listener_grace: None,
             argv0: argv0.to_string(),
             config_generation: 0,
         };
@@ -614,19 +620,15 @@ impl Supervisor {
                 activity::debug(format!("output of '{}' closed, stopped monitoring", name));
             }
             PumpEvent::Output { channel, data } => {
-                let listener = &mut self.groups[gi].processes[pi].listener;
-                if let (Channel::Stdout, Some(l)) = (channel, listener.as_mut()) {
-                    activity::debug(format!(
-                        "{} stdout output:\n{}",
-                        crate::config::datatypes::py_repr(name),
-                        crate::logs::pyrepr::py_repr_bytes(&data)
-                    ));
-                    let rejected = l.feed(name, &data);
-                    if let Some(pool) = self.groups[gi].pool.as_mut() {
-                        for ev in rejected {
-                            pool.rebuffer(ev);
+                let g = &mut self.groups[gi];
+                if let (Channel::Stdout, Some(l)) = (channel, g.processes[pi].listener.as_mut()) {
+                    // (The pump has logged the bytes at debug level.)
+                    let mut pool = g.pool.as_mut();
+                    l.feed(name, &data, &mut |ev| {
+                        if let Some(p) = pool.as_deref_mut() {
+                            p.rebuffer(ev);
                         }
-                    }
+                    });
                     self.again = true;
                     return;
                 }
@@ -692,7 +694,7 @@ impl Supervisor {
                     let serial = ev.event.serial;
                     let name = p.config.name.clone();
                     if let Some(l) = p.listener.as_mut() {
-                        l.sent(&name, ev.clone());
+                        l.sent(ev.clone());
                     }
                     activity::debug(format!("event {} sent to listener {}", serial, name));
                     sent = true;
@@ -747,9 +749,11 @@ impl Supervisor {
         let mut events = Events::with_capacity(16);
         self.notify(EventType::SupervisorStateChangeRunning, String::new);
         loop {
-            self.handle_signals(signals);
+            // Python's order: output, reaping, then signals (so "received
+            // SIGCHLD" follows the child's last output and its exit line).
             self.pump_messages();
             self.reap();
+            self.handle_signals(signals);
             while let Ok(job) = self.rx.try_recv() {
                 job(self);
             }
@@ -775,6 +779,7 @@ impl Supervisor {
                 if let Some(t) = self.last_shutdown_report {
                     deadline = earliest(deadline, Some(t + Duration::from_secs(3)));
                 }
+                deadline = earliest(deadline, self.listener_grace);
             }
             self.run_waiters();
             self.changes.clear();
@@ -897,6 +902,9 @@ impl Supervisor {
             self.stop_groups.pop();
             return;
         };
+        if self.listeners_still_busy(gi) {
+            return;
+        }
         // Stop in descending priority order within the group.
         let mut order: Vec<usize> = (0..self.groups[gi].processes.len()).collect();
         order.sort_by(|&a, &b| {
@@ -914,6 +922,38 @@ impl Supervisor {
                 _ => {}
             }
         }
+    }
+
+    /// Whether to let an event listener pool finish the events of the
+    /// shutdown (SUPERVISOR_STATE_CHANGE_STOPPING, the others' STOPPED)
+    /// before its listeners are stopped. Python gives them a poll round
+    /// (up to a second) per group stopped before; we wait until the pool
+    /// is drained and no listener holds an event, for at most
+    /// [`LISTENER_GRACE`].
+    fn listeners_still_busy(&mut self, gi: usize) -> bool {
+        let g = &self.groups[gi];
+        let Some(pool) = g.pool.as_ref() else {
+            return false;
+        };
+        let running = |p: &Process| p.state == ProcessState::Running;
+        let busy = g.processes.iter().any(|p| {
+            running(p)
+                && p.listener
+                    .as_ref()
+                    .is_some_and(|l| l.state == ListenerState::Busy)
+        });
+        let can_take = g.processes.iter().any(|p| {
+            running(p)
+                && p.listener
+                    .as_ref()
+                    .is_some_and(|l| l.state != ListenerState::Unknown)
+        });
+        if !(busy || (!pool.is_empty() && can_take)) {
+            return false;
+        }
+        let now = Instant::now();
+        let until = *self.listener_grace.get_or_insert(now + LISTENER_GRACE);
+        now < until
     }
 
     /// Shutdown phase 2: drop the last stop group once all of it stopped.
