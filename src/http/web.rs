@@ -318,7 +318,7 @@ fn row(info: &Value) -> String {
         q = escape(&quoted)
     ));
     format!(
-        "<tr><td><span class=\"state {class}\">{state}</span></td><td class=\"desc\">{desc}</td><td class=\"name\"><a href=\"tail.html?processname={q}\">{name}</a></td><td class=\"actions\">{actions}</td></tr>\n",
+        "<tr><td><span class=\"state {class}\">{state}</span></td><td class=\"desc\">{desc}</td><td class=\"name\"><a href=\"tail.html?processname={q}\">{name}</a></td><td><div class=\"actions\">{actions}</div></td></tr>\n",
         class = class,
         state = escape(&statename.to_lowercase()),
         desc = escape(&text("description")),
@@ -391,9 +391,9 @@ table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #d5dc
 th,td{text-align:left;padding:.45em .6em;border-bottom:1px solid #e3e8ec;vertical-align:middle}\
 th{background:#eaeef2;font-weight:600}\
 td.desc{color:#4a5560}\
-td.actions{display:flex;flex-wrap:wrap;gap:.3em;align-items:center}\
-td.actions form{margin:0}\
-td.actions a{padding:.3em .5em;color:#1b5fa8}\
+div.actions{display:flex;flex-wrap:wrap;gap:.3em;align-items:center}\
+div.actions form{margin:0}\
+div.actions a{padding:.2em .3em;color:#1b5fa8;white-space:nowrap;font-size:.92em}\
 .state{display:inline-block;min-width:6.5em;text-align:center;padding:.1em .5em;border-radius:3px;font-weight:600;font-size:.85em;text-transform:uppercase}\
 .statusrunning{background:#d9f2df;color:#17612c}\
 .statuserror{background:#fbdcdc;color:#9b1c1c}\
