@@ -86,8 +86,11 @@ const BEGIN_TOKEN: &[u8] = b"<!--XSUPERVISOR:BEGIN-->";
 const END_TOKEN: &[u8] = b"<!--XSUPERVISOR:END-->";
 /// Pump threads do little and keep buffers on the heap.
 const STACK_SIZE: usize = 64 * 1024;
-/// Bytes per read: a full default pipe buffer.
+/// Bytes per read at most: a full default pipe buffer.
 const READ_SIZE: usize = 64 * 1024;
+/// Bytes per read until a read fills the buffer: most children write a
+/// little at a time, and 1000 idle pumps should not hold 64 MiB.
+const FIRST_READ_SIZE: usize = 1024;
 /// Reads per pipe after a stop request.
 const DRAIN_READS: usize = 16;
 
@@ -409,13 +412,17 @@ fn ready_now(fd: &OwnedFd) -> bool {
 
 impl Pipe {
     /// Reads one chunk and processes it; closes the pipe on EOF/error.
-    fn pump_once(&mut self, name: &str, buf: &mut [u8], notify: Notify) -> bool {
+    fn pump_once(&mut self, name: &str, buf: &mut Vec<u8>, notify: Notify) -> bool {
         let Some(fd) = self.fd.as_ref() else {
             return false;
         };
         match read_once(fd, buf) {
             ReadOutcome::Data(n) => {
                 self.proc.feed(name, &buf[..n], notify);
+                // A full read: this child writes a lot; read more at once.
+                if n == buf.len() && buf.len() < READ_SIZE {
+                    buf.resize(READ_SIZE, 0);
+                }
                 true
             }
             ReadOutcome::NotReady => false,
@@ -440,7 +447,7 @@ fn run(
     mut notify: Box<dyn FnMut(PumpEvent) + Send>,
 ) {
     let notify: Notify = &mut *notify;
-    let mut buf = vec![0u8; READ_SIZE];
+    let mut buf = vec![0u8; FIRST_READ_SIZE];
     let mut stop = Some(stop);
     let mut stopping = false;
     while pipes.iter().any(|p| p.fd.is_some()) && !stopping {
