@@ -347,6 +347,17 @@ impl Ctl {
         Ok(format!("{}: ERROR ({})", name, why))
     }
 
+    /// Prints one `signalresult` line per procstatus and sets the exit
+    /// status from each (stop and signal share this).
+    fn report_signalled(&mut self, results: &[Value], verb: &str, ignored: Option<i64>) -> R {
+        for r in results {
+            let line = self.signalresult(r, verb)?;
+            self.output(&line);
+            self.set_exitstatus_from_fault(int_field(r, "status"), ignored);
+        }
+        Ok(())
+    }
+
     fn signalresult(&self, r: &Value, success: &str) -> Result<String, Error> {
         let name = make_namespec(&field(r, "group"), &field(r, "name"));
         let code = int_field(r, "status");
@@ -460,11 +471,7 @@ impl Ctl {
         let ignore = Some(faults::NOT_RUNNING);
         if names.iter().any(|n| n == "all") {
             let results = self.call("supervisor.stopAllProcesses", &[])?;
-            for r in items(&results) {
-                let line = self.signalresult(r, "stopped")?;
-                self.output(&line);
-                self.set_exitstatus_from_fault(int_field(r, "status"), ignore);
-            }
+            self.report_signalled(items(&results), "stopped", ignore)?;
             return Ok(());
         }
         for name in &names {
@@ -475,11 +482,7 @@ impl Ctl {
                     &[Value::String(group.clone())],
                 ) {
                     Ok(results) => {
-                        for r in items(&results) {
-                            let line = self.signalresult(r, "stopped")?;
-                            self.output(&line);
-                            self.set_exitstatus_from_fault(int_field(r, "status"), ignore);
-                        }
+                        self.report_signalled(items(&results), "stopped", ignore)?;
                     }
                     Err(e) => {
                         self.exitstatus = exit::GENERIC;
@@ -499,9 +502,7 @@ impl Ctl {
                             let Some(r) = fault_result(&e, &group, &process) else {
                                 return Err(e);
                             };
-                            let line = self.signalresult(&r, "stopped")?;
-                            self.output(&line);
-                            self.set_exitstatus_from_fault(int_field(&r, "status"), ignore);
+                            self.report_signalled(std::slice::from_ref(&r), "stopped", ignore)?;
                         }
                     }
                 }
@@ -526,11 +527,7 @@ impl Ctl {
         self.client.check()?;
         if names.iter().any(|n| n == "all") {
             let results = self.call("supervisor.signalAllProcesses", &[sig])?;
-            for r in items(&results) {
-                let line = self.signalresult(r, "signalled")?;
-                self.output(&line);
-                self.set_exitstatus_from_fault(int_field(r, "status"), None);
-            }
+            self.report_signalled(items(&results), "signalled", None)?;
             return Ok(());
         }
         for name in names {
@@ -541,11 +538,7 @@ impl Ctl {
                     &[Value::String(group.clone()), sig.clone()],
                 ) {
                     Ok(results) => {
-                        for r in items(&results) {
-                            let line = self.signalresult(r, "signalled")?;
-                            self.output(&line);
-                            self.set_exitstatus_from_fault(int_field(r, "status"), None);
-                        }
+                        self.report_signalled(items(&results), "signalled", None)?;
                     }
                     Err(e) if e.fault_code() == Some(faults::BAD_NAME) => {
                         self.output(&format!("{}: ERROR (no such group)", group));
@@ -564,9 +557,7 @@ impl Ctl {
                         let Some(r) = fault_result(&e, &group, &process) else {
                             return Err(e);
                         };
-                        let line = self.signalresult(&r, "signalled")?;
-                        self.output(&line);
-                        self.set_exitstatus_from_fault(int_field(&r, "status"), None);
+                        self.report_signalled(std::slice::from_ref(&r), "signalled", None)?;
                     }
                 },
             }

@@ -769,8 +769,38 @@ fn stop_time(epoch: i64) -> String {
     )
 }
 
-fn all_config_info(sup: &Supervisor) -> Value {
+/// A log file as getAllConfigInfo shows it: the path, `auto` until a
+/// group made from this config resolved it, or `none`.
+fn logfile_value(cfg: &crate::config::LogFile, resolved: Option<&PathBuf>) -> Value {
     use crate::config::LogFile;
+    match (cfg, resolved) {
+        (LogFile::Path(p), _) | (LogFile::Auto, Some(p)) => Value::from(p.display().to_string()),
+        (LogFile::Auto, None) => Value::from("auto"),
+        (LogFile::None | LogFile::Syslog, _) => Value::from("none"),
+    }
+}
+
+/// The six `<channel>_*` fields of one output channel.
+fn channel_fields(
+    channel: &str,
+    log: &crate::config::LogConfig,
+    resolved: Option<&PathBuf>,
+) -> [(String, Value); 6] {
+    let key = |k: &str| format!("{}_{}", channel, k);
+    [
+        (
+            key("capture_maxbytes"),
+            Value::Int(log.capture_maxbytes as i64),
+        ),
+        (key("events_enabled"), Value::Bool(log.events_enabled)),
+        (key("logfile"), logfile_value(&log.file, resolved)),
+        (key("logfile_backups"), Value::Int(i64::from(log.backups))),
+        (key("logfile_maxbytes"), Value::Int(log.maxbytes as i64)),
+        (key("syslog"), Value::Bool(log.syslog)),
+    ]
+}
+
+fn all_config_info(sup: &Supervisor) -> Value {
     let mut rows: Vec<(String, Value)> = Vec::new();
     for g in &sup.config.groups {
         let active = sup
@@ -783,18 +813,9 @@ fn all_config_info(sup: &Supervisor) -> Value {
             // config exists (Python resolves them on the config object).
             let running =
                 active.and_then(|a| a.processes.iter().find(|p| p.config.name == pc.name));
-            let logfile = |cfg: &LogFile, resolved: Option<&PathBuf>| -> Value {
-                match cfg {
-                    LogFile::Path(p) => Value::from(p.display().to_string()),
-                    LogFile::Auto => match resolved {
-                        Some(p) => Value::from(p.display().to_string()),
-                        None => Value::from("auto"),
-                    },
-                    LogFile::None | LogFile::Syslog => Value::from("none"),
-                }
-            };
             let none_or = |v: Option<Value>| v.unwrap_or_else(|| Value::from("none"));
-            let row = Value::structure([
+            // Python's key order (its dict literal).
+            let mut fields: Vec<(String, Value)> = [
                 ("autostart", Value::Bool(pc.autostart)),
                 ("directory", none_or(pc.directory.as_ref().map(Value::from))),
                 ("uid", none_or(pc.uid.map(|u| Value::Int(i64::from(u))))),
@@ -812,59 +833,27 @@ fn all_config_info(sup: &Supervisor) -> Value {
                 ("redirect_stderr", Value::Bool(pc.redirect_stderr)),
                 ("startretries", Value::Int(pc.startretries)),
                 ("startsecs", Value::Int(pc.startsecs)),
-                (
-                    "stdout_capture_maxbytes",
-                    Value::Int(pc.stdout.capture_maxbytes as i64),
-                ),
-                (
-                    "stdout_events_enabled",
-                    Value::Bool(pc.stdout.events_enabled),
-                ),
-                (
-                    "stdout_logfile",
-                    logfile(
-                        &pc.stdout.file,
-                        running.and_then(|p| p.stdout_path.as_ref()),
-                    ),
-                ),
-                (
-                    "stdout_logfile_backups",
-                    Value::Int(i64::from(pc.stdout.backups)),
-                ),
-                (
-                    "stdout_logfile_maxbytes",
-                    Value::Int(pc.stdout.maxbytes as i64),
-                ),
-                ("stdout_syslog", Value::Bool(pc.stdout.syslog)),
-                ("stopsignal", Value::Int(i64::from(pc.stopsignal))),
-                ("stopwaitsecs", Value::Int(pc.stopwaitsecs)),
-                (
-                    "stderr_capture_maxbytes",
-                    Value::Int(pc.stderr.capture_maxbytes as i64),
-                ),
-                (
-                    "stderr_events_enabled",
-                    Value::Bool(pc.stderr.events_enabled),
-                ),
-                (
-                    "stderr_logfile",
-                    logfile(
-                        &pc.stderr.file,
-                        running.and_then(|p| p.stderr_path.as_ref()),
-                    ),
-                ),
-                (
-                    "stderr_logfile_backups",
-                    Value::Int(i64::from(pc.stderr.backups)),
-                ),
-                (
-                    "stderr_logfile_maxbytes",
-                    Value::Int(pc.stderr.maxbytes as i64),
-                ),
-                ("stderr_syslog", Value::Bool(pc.stderr.syslog)),
-                ("serverurl", none_or(pc.serverurl.as_ref().map(Value::from))),
-            ]);
-            rows.push((pc.name.clone(), row));
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            fields.extend(channel_fields(
+                "stdout",
+                &pc.stdout,
+                running.and_then(|p| p.stdout_path.as_ref()),
+            ));
+            fields.push(("stopsignal".into(), Value::Int(i64::from(pc.stopsignal))));
+            fields.push(("stopwaitsecs".into(), Value::Int(pc.stopwaitsecs)));
+            fields.extend(channel_fields(
+                "stderr",
+                &pc.stderr,
+                running.and_then(|p| p.stderr_path.as_ref()),
+            ));
+            fields.push((
+                "serverurl".into(),
+                none_or(pc.serverurl.as_ref().map(Value::from)),
+            ));
+            rows.push((pc.name.clone(), Value::Struct(fields)));
         }
     }
     // Python sorts by name only; the sort is stable.
