@@ -397,6 +397,28 @@ impl Conn {
         Ok(body)
     }
 
+    /// Hands the next `left` body bytes to `f` as they arrive; false when
+    /// `f` asked to stop.
+    fn pass_bytes(
+        &mut self,
+        mut left: usize,
+        f: &mut impl FnMut(&[u8]) -> bool,
+    ) -> Result<bool, Error> {
+        while left > 0 {
+            if self.pending().is_empty() && !self.fill()? {
+                return Err(Error::new(Kind::Disconnected));
+            }
+            let n = left.min(self.pending().len());
+            let part = self.buf[self.pos..self.pos + n].to_vec();
+            self.pos += n;
+            left -= n;
+            if !f(&part) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Hands each part of the body to `f` as it arrives, until the body
     /// ends or `f` returns false.
     fn each_body_part(
@@ -405,19 +427,8 @@ impl Conn {
         mut f: impl FnMut(&[u8]) -> bool,
     ) -> Result<(), Error> {
         match Self::framing(head) {
-            Framing::Length(mut left) => {
-                while left > 0 {
-                    if self.pending().is_empty() && !self.fill()? {
-                        return Err(Error::new(Kind::Disconnected));
-                    }
-                    let n = left.min(self.pending().len());
-                    let part = self.buf[self.pos..self.pos + n].to_vec();
-                    self.pos += n;
-                    left -= n;
-                    if !f(&part) {
-                        return Ok(());
-                    }
-                }
+            Framing::Length(left) => {
+                self.pass_bytes(left, &mut f)?;
             }
             Framing::UntilClose => {
                 head.close = true;
@@ -442,7 +453,7 @@ impl Conn {
                 if size_text.is_empty() {
                     continue;
                 }
-                let mut left = usize::from_str_radix(size_text, 16).map_err(|_| {
+                let left = usize::from_str_radix(size_text, 16).map_err(|_| {
                     Error::new(Kind::BadResponse(format!("bad chunk size {:?}", size_line)))
                 })?;
                 if left == 0 {
@@ -454,17 +465,8 @@ impl Conn {
                     }
                     return Ok(());
                 }
-                while left > 0 {
-                    if self.pending().is_empty() && !self.fill()? {
-                        return Err(Error::new(Kind::Disconnected));
-                    }
-                    let n = left.min(self.pending().len());
-                    let part = self.buf[self.pos..self.pos + n].to_vec();
-                    self.pos += n;
-                    left -= n;
-                    if !f(&part) {
-                        return Ok(());
-                    }
+                if !self.pass_bytes(left, &mut f)? {
+                    return Ok(());
                 }
                 // The CRLF after the chunk data.
                 let _ = self.line()?;
