@@ -522,15 +522,39 @@ fn is_xml_char(c: char) -> bool {
 /// dropped: Python would emit them raw and its own client would then choke on
 /// the reply, and process output routinely contains such bytes.
 fn push_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c if is_xml_char(c) => out.push(c),
-            _ => {}
+    // Runs of characters that need nothing are copied whole; only the
+    // special ones are looked at one by one (this is the hot loop of
+    // every large reply, getAllProcessInfo and log reads).
+    let special = |b: u8| {
+        matches!(b, b'&' | b'<' | b'>')
+            || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || b == 0xEF
+    };
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if i < start || !special(b) {
+            continue;
         }
+        out.push_str(&s[start..i]);
+        match b {
+            b'&' => out.push_str("&amp;"),
+            b'<' => out.push_str("&lt;"),
+            b'>' => out.push_str("&gt;"),
+            // U+FFFE/U+FFFF start with 0xEF; other characters that do
+            // are kept. The byte starts a character, as every special one.
+            _ => {
+                let c = s[i..].chars().next().unwrap_or('\u{0}');
+                if is_xml_char(c) {
+                    out.push(c);
+                }
+                start = i + c.len_utf8();
+                continue;
+            }
+        }
+        start = i + 1;
     }
+    out.push_str(&s[start.min(bytes.len())..]);
 }
 
 /// Formats a double as Python's `repr(float)`: the shortest text that reads
@@ -1592,6 +1616,17 @@ fn fault_from_value(value: Value) -> Result<Fault, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_copies_runs_and_drops_what_xml_cannot_carry() {
+        let mut out = String::new();
+        push_escaped(&mut out, "a<b>&c\u{1}d\té\u{FFFE}\u{FFFF}\u{FEFF}z\r\n");
+        assert_eq!(out, "a&lt;b&gt;&amp;cd\té\u{FEFF}z\r\n");
+        let mut plain = String::new();
+        push_escaped(&mut plain, "");
+        push_escaped(&mut plain, "only plain text");
+        assert_eq!(plain, "only plain text");
+    }
 
     // Generated with python3.11 xmlrpc.client.dumps((value,), methodresponse=True).
     const PY_RESPONSES: &[(&str, &str)] = &[
