@@ -749,11 +749,14 @@ impl Supervisor {
         let mut events = Events::with_capacity(16);
         self.notify(EventType::SupervisorStateChangeRunning, String::new);
         loop {
-            // Python's order: output, reaping, then signals (so "received
+            // Drain the self-pipe first, so a SIGCHLD that lands while we
+            // reap wakes the next poll instead of being swallowed; act on
+            // the signals after reaping, in Python's order (so "received
             // SIGCHLD" follows the child's last output and its exit line).
+            let pending: Vec<i32> = signals.pending().collect();
             self.pump_messages();
             self.reap();
-            self.handle_signals(signals);
+            self.handle_signals(pending);
             while let Ok(job) = self.rx.try_recv() {
                 job(self);
             }
@@ -798,8 +801,8 @@ impl Supervisor {
         }
     }
 
-    fn handle_signals(&mut self, signals: &mut Signals) {
-        for sig in signals.pending() {
+    fn handle_signals(&mut self, pending: Vec<i32>) {
+        for sig in pending {
             let name = crate::config::datatypes::signal_name(sig);
             match sig {
                 SIGTERM | SIGINT | SIGQUIT => {
