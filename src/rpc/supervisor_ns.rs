@@ -37,6 +37,11 @@ impl From<Outcome> for Step {
     }
 }
 
+/// A step, or the fault that stopped it before it began.
+fn or_fault(r: Result<Step, Fault>) -> Step {
+    r.unwrap_or_else(|fault| Step::Done(Err(fault)))
+}
+
 /// Every published `supervisor.*` method with its number of parameters
 /// (least, most): Python raises INCORRECT_PARAMETERS for any other count.
 pub const METHODS: &[(&str, usize, usize)] = &[
@@ -89,10 +94,7 @@ pub fn arity(method: &str) -> Option<(usize, usize)> {
 
 /// Runs `method` (already checked against [`METHODS`]) on the loop.
 pub fn call(sup: &mut Supervisor, method: &str, params: &[Value]) -> Step {
-    match dispatch(sup, method, params) {
-        Ok(step) => step,
-        Err(fault) => Step::Done(Err(fault)),
-    }
+    or_fault(dispatch(sup, method, params))
 }
 
 fn dispatch(sup: &mut Supervisor, method: &str, p: &[Value]) -> Result<Step, Fault> {
@@ -373,10 +375,7 @@ fn group_members(sup: &Supervisor, gi: usize) -> Vec<(String, String)> {
 // Start, stop, signal
 
 fn start_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
-    match try_start_process(sup, spec, wait) {
-        Ok(step) => step,
-        Err(fault) => Step::Done(Err(fault)),
-    }
+    or_fault(try_start_process(sup, spec, wait))
 }
 
 fn try_start_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
@@ -438,23 +437,30 @@ fn start_group(sup: &mut Supervisor, name: &str, wait: bool) -> Step {
     if let Err(fault) = check_mood(sup) {
         return Step::Done(Err(fault));
     }
-    let Some(gi) = sup.group_index(name) else {
-        return Step::Done(Err(f::with(f::BAD_NAME, name)));
-    };
-    let targets = group_members(sup, gi);
-    all_func(
+    for_group(
         sup,
-        targets,
+        name,
         |p| !p.state.is_running(),
         move |sup, name| start_process(sup, name, wait),
     )
 }
 
+/// `func` on the members of group `name` that `predicate` selects, in
+/// priority order (Python's make_allfunc over one group); BAD_NAME for
+/// an unknown group.
+fn for_group<F>(sup: &mut Supervisor, name: &str, predicate: fn(&Process) -> bool, func: F) -> Step
+where
+    F: Fn(&mut Supervisor, &str) -> Step + Send + 'static,
+{
+    let Some(gi) = sup.group_index(name) else {
+        return Step::Done(Err(f::with(f::BAD_NAME, name)));
+    };
+    let targets = group_members(sup, gi);
+    all_func(sup, targets, predicate, func)
+}
+
 fn stop_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
-    match try_stop_process(sup, spec, wait) {
-        Ok(step) => step,
-        Err(fault) => Step::Done(Err(fault)),
-    }
+    or_fault(try_stop_process(sup, spec, wait))
 }
 
 fn try_stop_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
@@ -496,13 +502,9 @@ fn stop_group(sup: &mut Supervisor, name: &str, wait: bool) -> Step {
     if let Err(fault) = check_mood(sup) {
         return Step::Done(Err(fault));
     }
-    let Some(gi) = sup.group_index(name) else {
-        return Step::Done(Err(f::with(f::BAD_NAME, name)));
-    };
-    let targets = group_members(sup, gi);
-    all_func(
+    for_group(
         sup,
-        targets,
+        name,
         |p| p.state.is_running(),
         move |sup, name| stop_process(sup, name, wait),
     )
@@ -520,36 +522,33 @@ fn parse_signal(v: &Value) -> Result<i32, Fault> {
 }
 
 fn signal_process(sup: &mut Supervisor, spec: &str, sig: &Value) -> Step {
-    let result = (|| -> Result<Step, Fault> {
-        check_mood(sup)?;
-        let (gi, pi) = match lookup(sup, spec)? {
-            (gi, Some(pi)) => (gi, pi),
-            (gi, None) => {
-                let group = sup.groups[gi].config.name.clone();
-                return Ok(signal_group(sup, &group, sig));
-            }
-        };
-        let signo = parse_signal(sig)?;
-        if !sup.groups[gi].processes[pi].state.is_signallable() {
-            return Err(f::with(f::NOT_RUNNING, spec));
+    or_fault(try_signal_process(sup, spec, sig))
+}
+
+fn try_signal_process(sup: &mut Supervisor, spec: &str, sig: &Value) -> Result<Step, Fault> {
+    check_mood(sup)?;
+    let (gi, pi) = match lookup(sup, spec)? {
+        (gi, Some(pi)) => (gi, pi),
+        (gi, None) => {
+            let group = sup.groups[gi].config.name.clone();
+            return Ok(signal_group(sup, &group, sig));
         }
-        if let Some(msg) = sup.with_process(gi, pi, |p, fx| p.signal(signo, fx)) {
-            return Err(f::with(f::FAILED, msg));
-        }
-        Ok(Step::Done(Ok(Value::Bool(true))))
-    })();
-    result.unwrap_or_else(|fault| Step::Done(Err(fault)))
+    };
+    let signo = parse_signal(sig)?;
+    if !sup.groups[gi].processes[pi].state.is_signallable() {
+        return Err(f::with(f::NOT_RUNNING, spec));
+    }
+    if let Some(msg) = sup.with_process(gi, pi, |p, fx| p.signal(signo, fx)) {
+        return Err(f::with(f::FAILED, msg));
+    }
+    Ok(Step::Done(Ok(Value::Bool(true))))
 }
 
 fn signal_group(sup: &mut Supervisor, name: &str, sig: &Value) -> Step {
-    let Some(gi) = sup.group_index(name) else {
-        return Step::Done(Err(f::with(f::BAD_NAME, name)));
-    };
-    let targets = group_members(sup, gi);
     let sig = sig.clone();
-    all_func(
+    for_group(
         sup,
-        targets,
+        name,
         |p| p.state.is_signallable(),
         move |sup, name| signal_process(sup, name, &sig),
     )
