@@ -94,15 +94,15 @@ impl Pool {
 }
 
 /// Offers an event to every pool; the event gets the global serial only
-/// if some pool takes it, as in Python.
+/// if some pool takes it, as in Python. True if one did.
 pub fn notify<'a>(
     pools: impl IntoIterator<Item = &'a mut Pool>,
     kind: EventType,
     payload: impl FnOnce() -> String,
-) {
+) -> bool {
     let takers: Vec<&mut Pool> = pools.into_iter().filter(|p| p.subscribes(kind)).collect();
     if takers.is_empty() {
-        return;
+        return false;
     }
     let event = Arc::new(Event {
         kind,
@@ -112,6 +112,7 @@ pub fn notify<'a>(
     for pool in takers {
         pool.accept(Arc::clone(&event));
     }
+    true
 }
 
 #[cfg(test)]

@@ -483,12 +483,13 @@ impl Supervisor {
     /// Python's `notify()`: every pool subscribed to `kind` buffers the
     /// event; the payload is made only if some pool wants it.
     pub fn notify(&mut self, kind: EventType, payload: impl FnOnce() -> String) {
-        events::pool::notify(
+        // Only a buffered event needs another pass (to be dispatched).
+        let taken = events::pool::notify(
             self.groups.iter_mut().filter_map(|g| g.pool.as_mut()),
             kind,
             payload,
         );
-        self.again = true;
+        self.again |= taken;
     }
 
     /// Parks a waiter, run after each iteration until it says it is done.
