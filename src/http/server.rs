@@ -255,7 +255,15 @@ fn request_header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .map(|h| h.value.as_str())
 }
 
-fn respond(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
+thread_local! {
+    /// The handler thread's reply buffer, reused from call to call.
+    static REPLY: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// The largest reply buffer a handler thread keeps between calls.
+const KEPT_REPLY_CAPACITY: usize = 1 << 20;
+
+fn respond(req: Request, status: u16, content_type: &str, body: &[u8]) {
     // An HTTP/1.0 client asking for keep-alive is told it got it, as
     // Python answers. tiny_http keeps such a connection open but will not
     // let us set Connection, so it rides in the value of a header we
@@ -270,7 +278,7 @@ fn respond(req: Request, status: u16, content_type: &str, body: Vec<u8>) {
     };
     // Always a Content-Length, as Python sends (tiny_http would switch to
     // chunked from 32 KiB, e.g. getAllProcessInfo with many programs).
-    let response = Response::from_data(body)
+    let response = Response::new(StatusCode(200), Vec::new(), body, Some(body.len()), None)
         .with_chunked_threshold(usize::MAX)
         .with_status_code(StatusCode(status))
         .with_header(header(&content_type, "Content-Type"));
@@ -282,7 +290,7 @@ fn error_page(req: Request, status: u16) {
     let body = format!(
         "<html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code {status}.</p><p>Message: {reason}.</p></body></html>\n"
     );
-    respond(req, status, "text/html", body.into_bytes());
+    respond(req, status, "text/html", body.as_bytes());
 }
 
 fn handle(ctx: &Context, req: Request) {
@@ -407,20 +415,30 @@ fn xmlrpc_request(ctx: &Context, mut req: Request) {
     }
     activity::trace(format!("XML-RPC method called: {}()", call.method));
     let method = call.method.clone();
-    let answer = match ctx.dispatcher.call(&call.method, call.params) {
-        Ok(value) => {
-            activity::trace(format!("XML-RPC method {}() returned successfully", method));
-            xmlrpc::write_response(&value)
+    let result = ctx.dispatcher.call(&call.method, call.params);
+    REPLY.with(|cell| {
+        let mut reply = cell.take();
+        reply.clear();
+        match result {
+            Ok(value) => {
+                activity::trace(format!("XML-RPC method {}() returned successfully", method));
+                xmlrpc::write_response_into(&mut reply, &value);
+            }
+            Err(fault) => {
+                activity::trace(format!(
+                    "XML-RPC method {}() returned fault: [{}] {}",
+                    method, fault.code, fault.string
+                ));
+                xmlrpc::write_fault_into(&mut reply, fault.code, &fault.string);
+            }
         }
-        Err(fault) => {
-            activity::trace(format!(
-                "XML-RPC method {}() returned fault: [{}] {}",
-                method, fault.code, fault.string
-            ));
-            xmlrpc::write_fault(fault.code, &fault.string)
+        respond(req, 200, "text/xml", reply.as_bytes());
+        // Kept for the next reply, unless one huge reply (a large log
+        // read) would pin its memory for the life of the thread.
+        if reply.capacity() <= KEPT_REPLY_CAPACITY {
+            cell.set(reply);
         }
-    };
-    respond(req, 200, "text/xml", answer);
+    });
 }
 
 /// The request body as Python's `%r` shows it, cut short: the log is no

@@ -193,11 +193,14 @@ fn dispatch(sup: &mut Supervisor, method: &str, p: &[Value]) -> Result<Step, Fau
         "getAllConfigInfo" => Ok(all_config_info(sup)).into(),
         "getProcessInfo" => process_info(sup, str_arg(p, 0)?).into(),
         "getAllProcessInfo" => {
-            let infos: Result<Vec<Value>, Fault> = all_processes(sup, true)
-                .iter()
-                .map(|(g, n)| process_info(sup, &make_namespec(g, n)))
+            // By index: a lookup by name per process would make this
+            // quadratic in the number of programs.
+            let now = epoch_secs(Some(SystemTime::now()));
+            let infos = process_indices(sup, true)
+                .into_iter()
+                .map(|(gi, pi)| process_info_at(sup, gi, pi, now))
                 .collect();
-            infos.map(Value::Array).into()
+            Ok(Value::Array(infos)).into()
         }
         "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
             let channel = if method == "readProcessStderrLog" {
@@ -340,23 +343,31 @@ fn lookup_process(sup: &Supervisor, spec: &str) -> Result<(usize, usize), Fault>
 /// (group, process) names of every process: by priority (Python's
 /// `_getAllProcesses()`), or sorted by name (`lexical=True`).
 fn all_processes(sup: &Supervisor, lexical: bool) -> Vec<(String, String)> {
-    let mut groups: Vec<_> = sup.groups.iter().collect();
+    process_indices(sup, lexical)
+        .into_iter()
+        .map(|(gi, pi)| {
+            let g = &sup.groups[gi];
+            (g.config.name.clone(), g.processes[pi].config.name.clone())
+        })
+        .collect()
+}
+
+/// (group, process) indices of every process, in `all_processes` order.
+fn process_indices(sup: &Supervisor, lexical: bool) -> Vec<(usize, usize)> {
+    let mut groups: Vec<usize> = (0..sup.groups.len()).collect();
     if lexical {
-        groups.sort_by(|a, b| a.config.name.cmp(&b.config.name));
+        groups.sort_by(|&a, &b| sup.groups[a].config.name.cmp(&sup.groups[b].config.name));
     }
     let mut out = Vec::new();
-    for g in groups {
-        let mut procs: Vec<&Process> = g.processes.iter().collect();
+    for gi in groups {
+        let procs = &sup.groups[gi].processes;
+        let mut order: Vec<usize> = (0..procs.len()).collect();
         if lexical {
-            procs.sort_by(|a, b| a.config.name.cmp(&b.config.name));
+            order.sort_by(|&a, &b| procs[a].config.name.cmp(&procs[b].config.name));
         } else {
-            procs.sort_by_key(|p| p.config.priority);
+            order.sort_by_key(|&i| procs[i].config.priority);
         }
-        out.extend(
-            procs
-                .into_iter()
-                .map(|p| (g.config.name.clone(), p.config.name.clone())),
-        );
+        out.extend(order.into_iter().map(|pi| (gi, pi)));
     }
     out
 }
@@ -671,15 +682,25 @@ fn path_text(p: Option<&PathBuf>) -> String {
 
 fn process_info(sup: &Supervisor, spec: &str) -> Outcome {
     let (gi, pi) = lookup_process(sup, spec)?;
+    Ok(process_info_at(
+        sup,
+        gi,
+        pi,
+        epoch_secs(Some(SystemTime::now())),
+    ))
+}
+
+/// Python's `getProcessInfo` struct of one process, `now` given so that
+/// every struct of one `getAllProcessInfo` reply agrees.
+fn process_info_at(sup: &Supervisor, gi: usize, pi: usize, now: i64) -> Value {
     let g = &sup.groups[gi];
     let p = &g.processes[pi];
     let start = epoch_secs(p.laststart.map(|(_, wall)| wall));
     let stop = epoch_secs(p.laststop);
-    let now = epoch_secs(Some(SystemTime::now()));
     let spawnerr = p.spawnerr.clone().unwrap_or_default();
     let description = describe(p.state, p.pid, start, stop, now, &spawnerr, &p.config.name);
     let stdout = path_text(p.stdout_path.as_ref());
-    Ok(Value::structure([
+    Value::structure([
         ("name", Value::from(&p.config.name)),
         ("group", Value::from(&g.config.name)),
         ("start", Value::Int(start)),
@@ -700,7 +721,7 @@ fn process_info(sup: &Supervisor, spec: &str) -> Outcome {
         ),
         ("pid", Value::Int(i64::from(p.pid))),
         ("description", Value::from(description)),
-    ]))
+    ])
 }
 
 /// Python's `_interpretProcessInfo`: the status column text.
