@@ -105,3 +105,56 @@ fn children_inherit_nothing_of_ours() {
     }
     drop(leaked);
 }
+
+/// The descriptors the daemon holds for `n` running programs without log
+/// files, once all are RUNNING.
+fn daemon_fds_with_programs(n: usize) -> usize {
+    let dir = temp_dir();
+    let conf = dir.path().join("supervisord.conf");
+    let mut text = format!(
+        "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
+         [unix_http_server]\nfile={d}/s.sock\n\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n",
+        d = dir.path().display()
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n"
+        ));
+    }
+    std::fs::write(&conf, text).expect("config");
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let guard = Guard::spawn(&mut cmd);
+    let log_path = dir.path().join("sd.log");
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            log.contains("supervisord started with pid")
+                && log.matches("entered RUNNING state").count() == n
+        }),
+        "{n} programs did not all reach RUNNING"
+    );
+    std::fs::read_dir(format!("/proc/{}/fd", guard.pid()))
+        .expect("fd dir")
+        .count()
+}
+
+/// Every descriptor the daemon holds is copied into each spawn and closed
+/// again at its exec, so starting many programs slows down with each one
+/// held per program: a running program costs its three pipes and the
+/// pump's stop event, no more.
+#[test]
+fn a_running_program_costs_the_daemon_four_descriptors() {
+    let none = daemon_fds_with_programs(0);
+    let twenty = daemon_fds_with_programs(20);
+    assert!(
+        twenty <= none + 4 * 20,
+        "{} descriptors with 20 programs, {} with none: more than 4 per program",
+        twenty,
+        none
+    );
+}

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use super::activity::{self, Level};
 use super::ansi::strip_ansi;
@@ -89,7 +89,9 @@ const STACK_SIZE: usize = 64 * 1024;
 /// Bytes per read at most: a full default pipe buffer.
 const READ_SIZE: usize = 64 * 1024;
 /// Bytes per read until a read fills the buffer: most children write a
-/// little at a time, and 1000 idle pumps should not hold 64 MiB.
+/// little at a time, and 1000 idle pumps should not hold 64 MiB. The
+/// buffer itself is allocated at the first output, so a child that never
+/// writes costs no buffer at all.
 const FIRST_READ_SIZE: usize = 1024;
 /// Reads per pipe after a stop request.
 const DRAIN_READS: usize = 16;
@@ -315,17 +317,20 @@ impl ChanProc {
 /// drain, then the pipes are closed), so a grandchild holding the pipe open
 /// does not keep the pump alive. Dropping it without calling
 /// [`PumpStop::drain_and_stop`] changes nothing.
+/// An eventfd rather than a pipe: one descriptor per child instead of
+/// two, and every descriptor we hold is copied into each spawn and closed
+/// again at its exec.
 #[derive(Debug)]
 pub struct PumpStop {
-    fd: OwnedFd,
+    event: Arc<EventFd>,
 }
 
 impl PumpStop {
     /// Asks the pump to read whatever is already in the pipes, then close
     /// them and send [`PumpEvent::Closed`]. Returns at once.
     pub fn drain_and_stop(&self) {
-        // The pipe is non-blocking; a full pipe means a stop is pending.
-        let _ = nix::unistd::write(&self.fd, b"x");
+        // Non-blocking; a counter at its maximum means a stop is pending.
+        let _ = self.event.write(1);
     }
 }
 
@@ -353,7 +358,10 @@ pub fn spawn_pump_stoppable(
     err: ChannelSink,
     notify: Box<dyn FnMut(PumpEvent) + Send>,
 ) -> io::Result<(JoinHandle<()>, PumpStop)> {
-    let (stop_r, stop_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
+    let event = Arc::new(EventFd::from_flags(
+        EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK,
+    )?);
+    let stop_event = Arc::clone(&event);
     let mut chans = vec![Pipe {
         fd: Some(stdout),
         proc: ChanProc::new(Channel::Stdout, out),
@@ -368,8 +376,8 @@ pub fn spawn_pump_stoppable(
     let handle = std::thread::Builder::new()
         .name(thread_name)
         .stack_size(STACK_SIZE)
-        .spawn(move || run(process_name, chans, stop_r, notify))?;
-    Ok((handle, PumpStop { fd: stop_w }))
+        .spawn(move || run(process_name, chans, stop_event, notify))?;
+    Ok((handle, PumpStop { event }))
 }
 
 struct Pipe {
@@ -416,6 +424,9 @@ impl Pipe {
         let Some(fd) = self.fd.as_ref() else {
             return false;
         };
+        if buf.is_empty() {
+            buf.resize(FIRST_READ_SIZE, 0);
+        }
         match read_once(fd, buf) {
             ReadOutcome::Data(n) => {
                 self.proc.feed(name, &buf[..n], notify);
@@ -443,15 +454,14 @@ impl Pipe {
 fn run(
     name: String,
     mut pipes: Vec<Pipe>,
-    stop: OwnedFd,
+    stop: Arc<EventFd>,
     mut notify: Box<dyn FnMut(PumpEvent) + Send>,
 ) {
     let notify: Notify = &mut *notify;
-    let mut buf = vec![0u8; FIRST_READ_SIZE];
-    let mut stop = Some(stop);
+    let mut buf = Vec::new();
     let mut stopping = false;
     while pipes.iter().any(|p| p.fd.is_some()) && !stopping {
-        // revents per pipe (same order), then the stop pipe's.
+        // revents per pipe (same order), then the stop event's.
         let mut ready = [false; 2];
         let mut stop_ready = false;
         {
@@ -463,10 +473,9 @@ fn run(
                     which.push(Some(i));
                 }
             }
-            if let Some(fd) = stop.as_ref() {
-                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-                which.push(None);
-            }
+            // A dropped PumpStop never fires: the pump runs until EOF.
+            fds.push(PollFd::new(stop.as_fd(), PollFlags::POLLIN));
+            which.push(None);
             match nix::poll::poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) => {}
                 Err(Errno::EINTR) => continue,
@@ -493,14 +502,8 @@ fn run(
                 p.pump_once(&name, &mut buf, notify);
             }
         }
-        if stop_ready {
-            let mut b = [0u8; 8];
-            match stop.as_ref().map(|fd| read_once(fd, &mut b)) {
-                Some(ReadOutcome::Data(_)) => stopping = true,
-                Some(ReadOutcome::NotReady) => {}
-                // The PumpStop was dropped: run until EOF.
-                Some(ReadOutcome::Closed) | None => stop = None,
-            }
+        if stop_ready && stop.read().is_ok() {
+            stopping = true;
         }
     }
     if stopping {
