@@ -33,11 +33,16 @@ test: pyref static
 	$(CARGO) test --all-targets
 
 # Ours next to Python Supervisor 4.3.0 on the same workloads (not part of test).
-bench: static pyref
+bench: static pyref target/bench/instant_server
 	python3 bench/run.py
 
-bench-quick: static pyref
+bench-quick: static pyref target/bench/instant_server
 	python3 bench/run.py --quick
+
+# The load generator's yardstick (bench/instant_server.rs, std only).
+target/bench/instant_server: bench/instant_server.rs
+	@mkdir -p target/bench
+	rustc -O --edition 2021 -o $@ $<
 
 # Rewrites man/ from the flag tables (tests/man_pages.rs checks it).
 man:

@@ -72,6 +72,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.environ.get("BENCH_OURS") or os.path.join(
     REPO, "target", "x86_64-unknown-linux-musl", "release", "supervisord")
 PYREF = os.path.join(REPO, "target", "pyref", "bin", "supervisord")
+# bench/instant_server.rs, built by `make bench`: the load generator's own
+# limit (a server that answers at once); rows skipped when it is missing.
+INSTANT = os.path.join(REPO, "target", "bench", "instant_server")
 OUT = os.path.join(REPO, "bench", "last-run.txt")
 
 STARTUP_TIMEOUT = 120.0
@@ -382,6 +385,42 @@ def rpc_label(method, clients, transport):
     return "%s c=%d %s" % (method, clients, transport)
 
 
+def instant_label(clients, transport):
+    return "  instant server, same load c=%d %s (req/s)" % (clients, transport)
+
+
+class InstantServer:
+    """bench/instant_server: answers every call at once (see INSTANT)."""
+
+    def __init__(self, workdir):
+        self.proc = None
+        if not os.access(INSTANT, os.X_OK):
+            note("%s missing (`make bench` builds it): no instant-server rows"
+                 % os.path.relpath(INSTANT, REPO))
+            return
+        self.port = free_port()
+        self.path = os.path.join(workdir, "instant.sock")
+        self.proc = subprocess.Popen(
+            [INSTANT, "--tcp", str(self.port), "--unix", self.path],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.path) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def target(self, transport):
+        if transport == "tcp":
+            return ("tcp", ("127.0.0.1", self.port))
+        return ("unix", self.path)
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+
+
+INSTANT_SERVER = None  # set by main()
+
+
 def rpc_load(name, d, results, cpu_results, transports, duration):
     """Every method x clients x transport against the running daemon d."""
     pid = d.proc.pid
@@ -432,6 +471,10 @@ def rpc_load(name, d, results, cpu_results, transports, duration):
                              " TCP_NODELAY)" if transport == "tcp" and r["p99_ms"] > 30
                              else ""))
                 results.setdefault(label + " (req/s)", []).append(r["rps"])
+                if method == "getState" and INSTANT_SERVER and INSTANT_SERVER.proc:
+                    f = rpcload.run(INSTANT_SERVER.target(transport), "supervisor.getState",
+                                    c, duration, RPC_WARMUP)
+                    results.setdefault(instant_label(c, transport), []).append(f["rps"])
                 results.setdefault(label + " p50 (ms)", []).append(r["p50_ms"])
                 results.setdefault(label + " p99 (ms)", []).append(r["p99_ms"])
                 results.setdefault(label + " daemon CPU/req (us)", []).append(
@@ -997,6 +1040,44 @@ def footprint(results):
 
 # ---------------------------------------------------------------- one round
 
+def spawn_floor_label(n):
+    return "  spawn floor N=%d: posix_spawn from the harness (s)" % n
+
+
+def spawn_floor(n):
+    """Seconds this (Python) process takes to posix_spawn n `sleep`s, each
+    with three pipes whose other ends it keeps, as a supervisor does: the
+    machine's cost of starting n programs one after the other, without any
+    supervisor work (no logs, no threads, no state).  The children are
+    killed and reaped before returning."""
+    env = dict(os.environ)
+    env[TAG_VAR] = TAG
+    argv = SLEEP_CMD.split()
+    kept, pids = [], []
+    t0 = time.monotonic()
+    try:
+        for _ in range(n):
+            ends = [os.pipe() for _ in range(3)]  # stdin, stdout, stderr
+            child = (ends[0][0], ends[1][1], ends[2][1])
+            pid = os.posix_spawn(argv[0], argv, env, file_actions=[
+                (os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(child)],
+                setpgroup=0)
+            pids.append(pid)
+            for fd in child:
+                os.close(fd)
+            kept += [ends[0][1], ends[1][0], ends[2][0]]
+        return time.monotonic() - t0
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        for fd in kept:
+            os.close(fd)
+
+
 def shutdown_label(n):
     if n == RPC_N:  # that run's daemon has just served the RPC load
         return "shutdown N=%d after RPC load (s)" % n
@@ -1006,6 +1087,8 @@ def shutdown_label(n):
 def run_one(name, exe, n, results, idle_window=None, shutdown=False,
             verbose_threads=False, rpc=None, cpu_results=None):
     """rpc: None, or (transports, seconds per run) for the RPC load."""
+    if n >= 100:
+        results.setdefault(spawn_floor_label(n), []).append(spawn_floor(n))
     d = Daemon(exe, n, http=rpc is not None)
     try:
         d.start()
@@ -1163,6 +1246,8 @@ def main():
     pre_sleep = set(sleep_pids())
     work = tempfile.mkdtemp(prefix="svbench-data-")
     errors = (RuntimeError, OSError, xmlrpc.client.Error, http.client.HTTPException)
+    global INSTANT_SERVER
+    INSTANT_SERVER = InstantServer(work)
     try:
         foot = footprint(res)
         big, digest = make_bigfile(work)
@@ -1203,6 +1288,7 @@ def main():
                         note("killed %d leftover tagged processes after %s %s"
                              % (len(left), name, label))
     finally:
+        INSTANT_SERVER.stop()
         shutil.rmtree(work, ignore_errors=True)
         left = kill_tagged()
         if left:
@@ -1220,6 +1306,8 @@ def main():
     metrics = []
     for n in sizes:
         metrics.append("startup N=%d (s)" % n)
+        if n >= 100:
+            metrics.append(spawn_floor_label(n))
     for n in sizes:
         metrics += ["idle RSS N=%d (MiB)" % n, "idle PSS N=%d (MiB)" % n]
     metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle]
@@ -1232,6 +1320,8 @@ def main():
                 label = rpc_label(method, c, transport)
                 metrics += [label + " (req/s)", label + " p50 (ms)",
                             label + " p99 (ms)", label + " daemon CPU/req (us)"]
+                if method == "getState":
+                    metrics.append(instant_label(c, transport))
                 cpu_metrics += [label + " daemon (CPUs)", label + " loadgen (CPUs)"]
     metrics.append("rpc errors+non-200 (all runs)")
     metrics += [RESTART_LOG, RESTART_SEEN, RESTART_RATE, SPAWN_LIMIT, RESTART_SHARE,

@@ -22,6 +22,7 @@ use process::{Effects, Process, StateChange};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR2};
 use signal_hook_mio::v1_0::Signals;
 use state::{Mood, ProcessState};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,6 +41,10 @@ pub struct LoopHandle {
     tx: mpsc::Sender<Job>,
     pump_tx: mpsc::Sender<PumpMsg>,
     waker: Arc<Waker>,
+    /// The loop's mood as it publishes it ([`Supervisor::set_mood`]), so
+    /// that calls answered by the mood alone (getState) need no trip to
+    /// the loop and back.
+    mood: Arc<AtomicU8>,
 }
 
 /// Output from a child's pump. Kept apart from jobs so the loop can take
@@ -53,6 +58,12 @@ struct PumpMsg {
 }
 
 impl LoopHandle {
+    /// The loop's mood, as last published: set before the loop answers
+    /// the call that changed it, so no client sees the old one after.
+    pub fn mood(&self) -> Mood {
+        Mood::from_u8(self.mood.load(Ordering::SeqCst))
+    }
+
     /// Queues a job and wakes the loop. Err if the loop has gone.
     pub fn send(&self, job: Job) -> Result<(), LoopGone> {
         self.tx.send(job).map_err(|_| LoopGone)?;
@@ -95,6 +106,7 @@ pub struct Supervisor {
     pub config: Config,
     pub options: DaemonOptions,
     pub groups: Vec<Group>,
+    /// Written only through `set_mood`, which publishes it.
     pub mood: Mood,
     stopping: bool,
     stop_groups: Vec<String>,
@@ -284,7 +296,12 @@ fn run_once(
     };
     let (tx, rx) = mpsc::channel();
     let (pump_tx, pump_rx) = mpsc::channel();
-    let handle = LoopHandle { tx, pump_tx, waker };
+    let handle = LoopHandle {
+        tx,
+        pump_tx,
+        waker,
+        mood: Arc::new(AtomicU8::new(Mood::Running.to_u8())),
+    };
     // Threads start only now, after the fork.
     match (http.as_ref(), bound) {
         (Some(running), _) => running.attach(handle.clone(), cfg.rpcinterfaces.clone()),
@@ -500,16 +517,22 @@ impl Supervisor {
 
     /// Asks for shutdown (TERM, INT, QUIT, supervisor.shutdown).
     pub fn request_shutdown(&mut self) {
-        self.mood = Mood::Shutdown;
+        self.set_mood(Mood::Shutdown);
         self.again = true;
     }
 
     /// Asks for a restart (HUP, supervisor.restart).
     pub fn request_restart(&mut self) {
         if self.mood > Mood::Restarting {
-            self.mood = Mood::Restarting;
+            self.set_mood(Mood::Restarting);
         }
         self.again = true;
+    }
+
+    /// Changes the mood and publishes it to the HTTP threads at once.
+    fn set_mood(&mut self, mood: Mood) {
+        self.mood = mood;
+        self.handle.mood.store(mood.to_u8(), Ordering::SeqCst);
     }
 
     /// Runs `f` on one process with the effects context, then lets the
@@ -808,7 +831,7 @@ impl Supervisor {
             match sig {
                 SIGTERM | SIGINT | SIGQUIT => {
                     activity::warn(format!("received {} indicating exit request", name));
-                    self.mood = Mood::Shutdown;
+                    self.set_mood(Mood::Shutdown);
                 }
                 SIGHUP => {
                     if self.mood == Mood::Shutdown {
@@ -818,7 +841,7 @@ impl Supervisor {
                         ));
                     } else {
                         activity::warn(format!("received {} indicating restart request", name));
-                        self.mood = Mood::Restarting;
+                        self.set_mood(Mood::Restarting);
                     }
                 }
                 SIGCHLD => {

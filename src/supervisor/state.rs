@@ -86,6 +86,23 @@ impl Mood {
         }
     }
 
+    /// For an atomic; [`Mood::from_u8`] reads it back.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            Mood::Shutdown => 0,
+            Mood::Restarting => 1,
+            Mood::Running => 2,
+        }
+    }
+
+    pub fn from_u8(v: u8) -> Mood {
+        match v {
+            0 => Mood::Shutdown,
+            1 => Mood::Restarting,
+            _ => Mood::Running,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Mood::Shutdown => "SHUTDOWN",
