@@ -25,8 +25,10 @@ Metrics, per implementation, rounds alternating ours/python:
     p50/p99 latency, the daemon's CPU per request, and the CPU the daemon
     and the load generator used in the window.  Any error or non-200 reply
     is reported in the notes and counted in the "rpc errors" row.
+  * stopAllProcesses with N=100 (after the RPC load): the call (wait=true)
+    until it returns; startAllProcesses then brings the programs back
   * shutdown time: SIGTERM -> daemon exit (for N=100 right after the RPC
-    load, which slows Python's by ~0.5 s or more)
+    load and the stop/start, which slows Python's by ~0.5 s or more)
   * restart latency: kill -9 of a RUNNING program (autorestart=true,
     startsecs=0) -> its new pid RUNNING, from the activity log: to the
     log line's own timestamp and to when this harness read the line (it
@@ -1078,6 +1080,23 @@ def spawn_floor(n):
             os.close(fd)
 
 
+def stop_all_label(n):
+    return "stopAllProcesses N=%d (s)" % n
+
+
+def stop_start_all(name, d, n, results):
+    """supervisor.stopAllProcesses() (wait=true): the call's time until it
+    returns with every program stopped; then startAllProcesses() brings
+    them back for the shutdown measured next."""
+    proxy = rpc_proxy(d)
+    t0 = time.monotonic()
+    proxy.supervisor.stopAllProcesses()
+    t = time.monotonic() - t0
+    results.setdefault(stop_all_label(n), []).append(t)
+    proxy.supervisor.startAllProcesses()
+    print("  %s N=%d: stopAllProcesses in %.3fs" % (name, n, t), flush=True)
+
+
 def shutdown_label(n):
     if n == RPC_N:  # that run's daemon has just served the RPC load
         return "shutdown N=%d after RPC load (s)" % n
@@ -1125,6 +1144,7 @@ def run_one(name, exe, n, results, idle_window=None, shutdown=False,
         print("  " + msg, flush=True)
         if rpc:
             rpc_load(name, d, results, cpu_results, rpc[0], rpc[1])
+            stop_start_all(name, d, n, results)
         if shutdown:
             kids = d.children()
             s = d.sigterm_and_wait()
@@ -1311,6 +1331,7 @@ def main():
     for n in sizes:
         metrics += ["idle RSS N=%d (MiB)" % n, "idle PSS N=%d (MiB)" % n]
     metrics += ["idle CPU N=100 /%ds (s)" % idle, "idle wakeups N=100 /%ds" % idle]
+    metrics.append(stop_all_label(RPC_N))
     for n in sizes:
         metrics.append(shutdown_label(n))
     cpu_metrics = []
