@@ -3,6 +3,7 @@
 //! touches process state; no other module reads the raw INI text.
 
 pub mod datatypes;
+mod dotenv;
 pub mod expand;
 pub mod ini;
 mod model;
@@ -772,6 +773,13 @@ impl<'a> Loader<'a> {
                 expansions.insert(format!("ENV_{}", k), ExpValue::Str(v.clone()));
             }
             let e = &expansions;
+            // The envfiles extension sits under the program's own
+            // environment (which alone defines ENV_x names, as in Python).
+            let mut environment_with_files = self.env_files(section, e)?;
+            for (k, v) in environment {
+                set_pair(&mut environment_with_files, k, v);
+            }
+            let environment = environment_with_files;
             let directory = self.get(section, "directory", None, e, true)?.map(|v| v.0);
             let stdout = self.log_config(section, "stdout", e, stdout_cmax, stdout_events)?;
             let mut stderr = self.log_config(section, "stderr", e, stderr_cmax, stderr_events)?;
@@ -831,6 +839,30 @@ impl<'a> Loader<'a> {
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
         Ok(out)
+    }
+
+    /// The variables of the files listed in `envfiles` (an extension of
+    /// the Go supervisord, spelt `envFiles` there; keys are lowercased, so
+    /// both spellings work): comma-separated paths, expanded like other
+    /// values, relative ones taken from the directory of the file that
+    /// holds the section; a later file wins. Read at every config load, so
+    /// `reread` sees a changed file as a changed program.
+    fn env_files(
+        &self,
+        section: &str,
+        e: &Expansions,
+    ) -> Result<Vec<(String, String)>, ConfigError> {
+        let Some((list, origin)) = self.get(section, "envfiles", None, e, true)? else {
+            return Ok(Vec::new());
+        };
+        let here = PathBuf::from(self.here_for(section, "envfiles"));
+        let mut pairs = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            for (k, v) in dotenv::read(&here.join(item)).map_err(|m| origin.wrap(&m))? {
+                set_pair(&mut pairs, k, v);
+            }
+        }
+        Ok(pairs)
     }
 
     fn here_for(&self, section: &str, key: &str) -> String {

@@ -1,0 +1,117 @@
+//! The `envfiles` extension (the Go supervisord's `envFiles`): what a
+//! program sees, the precedence against `environment` and `[supervisord]
+//! environment`, bad files as config errors that name file and line, and
+//! `reread` noticing a changed file. Python ignores the key (it does not
+//! check unknown keys), so a config using it still loads there.
+
+mod util;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use util::*;
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+/// A config whose `show` program prints the four variables once.
+fn config(dir: &Path, envfiles: &str) -> String {
+    format!(
+        "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\
+         environment=A=\"sup\",D=\"sup\"\n\n\
+         [unix_http_server]\nfile={d}/s.sock\n\n\
+         [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n\
+         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+         [program:show]\ncommand=sh -c 'echo \"A=$A B=$B C=$C D=$D\"; exec sleep 1000'\n\
+         startsecs=0\nstdout_logfile={d}/show.log\nenvironment=C=\"prog\"\nenvFiles={envfiles}\n",
+        d = dir.display()
+    )
+}
+
+fn run_to_exit(conf: &Path) -> (Option<i32>, String, String) {
+    run_with_timeout(
+        Command::new(our_bin()).arg("-c").arg(conf),
+        Duration::from_secs(20),
+    )
+}
+
+#[test]
+fn program_sees_its_files_between_its_environment_and_supervisords() {
+    let dir = temp_dir();
+    let d = dir.path();
+    write(
+        &d.join("one.env"),
+        "# shared\nexport A=file1\nB=file1\nC='file1'\n",
+    );
+    write(&d.join("sub/two.env"), "B=\"file2\" # wins over one.env\n");
+    let conf = d.join("supervisord.conf");
+    write(&conf, &config(d, "one.env, sub/two.env"));
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _daemon = Guard::spawn(&mut cmd);
+    let log = d.join("show.log");
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(15), || read().contains('\n')),
+        "no output from show; main log:\n{}",
+        std::fs::read_to_string(d.join("sd.log")).unwrap_or_default()
+    );
+    // The program's environment beats the files, the files beat
+    // [supervisord] environment, and a later file beats an earlier one.
+    assert_eq!(read(), "A=file1 B=file2 C=prog D=sup\n");
+
+    // A changed file is a changed program for reread.
+    write(&d.join("sub/two.env"), "B=changed\n");
+    let (code, out, err) = run_with_timeout(
+        Command::new(our_bin())
+            .args(["ctl", "-c"])
+            .arg(&conf)
+            .arg("reread"),
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(out, "show: changed\n");
+}
+
+#[test]
+fn a_bad_line_is_a_config_error_naming_file_and_line() {
+    let dir = temp_dir();
+    let d = dir.path();
+    write(&d.join("app.env"), "A=1\n\nthis is not a pair\n");
+    let conf = d.join("supervisord.conf");
+    write(&conf, &config(d, "app.env"));
+    let (code, out, err) = run_to_exit(&conf);
+    assert_eq!(code, Some(2), "{out}{err}");
+    let text = format!("{out}{err}");
+    for want in [
+        "Error: envfiles file ",
+        "app.env, line 3: expected KEY=VALUE",
+        "in section 'program:show'",
+        "key: 'envfiles'",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_config_error_naming_it() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let conf = d.join("supervisord.conf");
+    write(&conf, &config(d, "%(here)s/nowhere.env"));
+    let (code, out, err) = run_to_exit(&conf);
+    assert_eq!(code, Some(2), "{out}{err}");
+    let text = format!("{out}{err}");
+    let want = format!(
+        "cannot read envfiles file {}/nowhere.env: [Errno 2] No such file or directory",
+        d.display()
+    );
+    assert!(text.contains(&want), "{want:?} not in:\n{text}");
+}
