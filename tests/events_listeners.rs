@@ -638,9 +638,9 @@ fn voluntary_switches(pid: i32) -> std::collections::HashMap<String, u64> {
 }
 
 /// The switches made between two snapshots. A thread that exited in
-/// between (tiny_http lets a connection thread beyond its first four go
-/// after 5 s idle) counts for nothing rather than making the sum go
-/// backwards; a thread born in between counts whole.
+/// between (an HTTP connection thread ends when its client goes) counts
+/// for nothing rather than making the sum go backwards; a thread born in
+/// between counts whole.
 fn switches_between(
     before: &std::collections::HashMap<String, u64>,
     after: &std::collections::HashMap<String, u64>,

@@ -9,6 +9,7 @@ use crate::logs::activity;
 use std::net::TcpListener;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A bound server socket.
 pub enum Listener {
@@ -21,6 +22,9 @@ pub enum Listener {
 pub struct BoundServer {
     pub config: ServerConfig,
     pub listener: Listener,
+    /// The unix socket's path was removed (by `close`): never twice, so a
+    /// late drop cannot remove a socket a later server made at the path.
+    unlinked: AtomicBool,
 }
 
 impl BoundServer {
@@ -40,12 +44,23 @@ impl BoundServer {
     }
 }
 
-impl Drop for BoundServer {
-    fn drop(&mut self) {
+impl BoundServer {
+    /// Stops accepting and removes the unix socket's file, as Python's
+    /// cleanup does at exit; connection threads may still hold this
+    /// struct for a moment after.
+    pub fn close(&self) {
         self.shutdown();
         if let Listener::Unix(_, path) = &self.listener {
-            let _ = std::fs::remove_file(path);
+            if !self.unlinked.swap(true, Ordering::SeqCst) {
+                let _ = std::fs::remove_file(path);
+            }
         }
+    }
+}
+
+impl Drop for BoundServer {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -104,6 +119,7 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
         out.push(BoundServer {
             config: s.clone(),
             listener,
+            unlinked: AtomicBool::new(false),
         });
     }
     Ok(out)

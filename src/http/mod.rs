@@ -6,3 +6,4 @@ pub mod listen;
 pub mod logtail;
 pub mod server;
 pub mod web;
+pub mod wire;

@@ -1,7 +1,10 @@
-//! The HTTP servers: one tiny_http server per configured socket, each with
-//! a small pool of handler threads that grows while every handler is busy
-//! (a `wait=true` call or a slow client holds one) up to a cap. Handlers
-//! talk to the supervisor loop only through the RPC dispatcher's messages.
+//! The HTTP servers: for each configured socket an accept thread, and a
+//! thread per open connection that reads a request, answers it and reads
+//! the next (keep-alive), until the client closes. A `wait=true` call, a
+//! slow client or a `tail -f` stream holds only its own connection's
+//! thread; an idle keep-alive connection costs a blocked thread and
+//! nothing else (no timer). Handlers talk to the supervisor loop only
+//! through the RPC dispatcher's messages.
 //!
 //! Routes, in Python's order: `/RPC2...` (XML-RPC), `/logtail/...`,
 //! `/mainlogtail`, the web UI pages, then 404. Basic auth guards them all
@@ -11,61 +14,111 @@ use super::auth::Credentials;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
 use super::web;
+use super::wire::{self, Incoming, Request, Version};
 use crate::config::ServerConfig;
 use crate::logs::activity;
 use crate::rpc::xmlrpc;
 use crate::rpc::Dispatcher;
 use crate::supervisor::LoopHandle;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
-use tiny_http::{Header, Method, Request, Response, StatusCode};
+use std::time::{Duration, Instant};
 
 /// Request bodies larger than this are refused with 413 (Python has no
 /// limit; an XML-RPC call is a few KiB, and sendProcessStdin data this
 /// large belongs in a file).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
-/// Handler threads per server: the most that can be busy at once. More
-/// concurrent requests wait in tiny_http's queue.
-const MAX_WORKERS: usize = 64;
+/// Open connections per server; a client past it gets a 503 (the
+/// descriptor limit usually comes first: accept then waits, see
+/// `accept_loop`).
+const MAX_CONNECTIONS: usize = 4096;
 
-/// Handler threads started with each server.
-const INITIAL_WORKERS: usize = 2;
-
-/// Stack of a handler thread: request decoding is bounded in depth (64
+/// Stack of a connection thread: request decoding is bounded in depth (64
 /// nested values), which an unoptimised build needs most of this for;
 /// only the pages touched cost memory.
-const WORKER_STACK: usize = 1024 * 1024;
+const CONNECTION_STACK: usize = 1024 * 1024;
 
-/// The running servers; dropping them stops them.
+/// The running servers; dropping them stops them and closes every
+/// connection (which ends `tail -f` streams too).
 pub struct HttpServers {
-    pools: Vec<Arc<Pool>>,
+    served: Vec<Arc<Served>>,
     dispatcher: Dispatcher,
-    /// Closing the write end ends every `tail -f` stream.
-    _streams_cancel: OwnedFd,
+    accept_threads: Vec<JoinHandle<()>>,
 }
 
-struct Pool {
+/// One listening socket and its open connections.
+struct Served {
     bound: BoundServer,
-    server: RwLock<Arc<tiny_http::Server>>,
     ctx: Context,
-    idle: AtomicUsize,
-    workers: AtomicUsize,
     closing: AtomicBool,
-    handles: Mutex<Vec<JoinHandle<()>>>,
+    connections: Mutex<Connections>,
+}
+
+#[derive(Default)]
+struct Connections {
+    next_id: u64,
+    open: HashMap<u64, Arc<Stream>>,
 }
 
 struct Context {
     dispatcher: Dispatcher,
     auth: Option<Credentials>,
-    /// Read end of the pipe whose closing cancels `tail -f` streams.
-    streams_cancel: Arc<OwnedFd>,
 }
+
+/// An accepted connection.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn shutdown(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
+        }
+    }
+}
+
+impl Read for &Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => (&*s).read(buf),
+            Stream::Unix(s) => (&*s).read(buf),
+        }
+    }
+}
+
+impl Write for &Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => (&*s).write(buf),
+            Stream::Unix(s) => (&*s).write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The writing half of a connection, as handlers see it.
+type Out<'a> = BufWriter<&'a Stream>;
 
 impl HttpServers {
     /// Starts serving on the sockets bound at start-up, for the loop
@@ -76,43 +129,41 @@ impl HttpServers {
         namespaces: Vec<String>,
     ) -> std::io::Result<HttpServers> {
         let dispatcher = Dispatcher::new(handle, namespaces);
-        let (cancel_r, cancel_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let cancel_r = Arc::new(cancel_r);
-        let mut pools = Vec::new();
+        let mut served = Vec::new();
+        let mut accept_threads = Vec::new();
         for b in bound {
             let auth = b.config.username.as_ref().map(|u| Credentials {
                 username: u.clone(),
                 password: b.config.password.clone().unwrap_or_default(),
             });
-            let server = tiny_server(&b.listener)?;
-            let pool = Arc::new(Pool {
+            let server = Arc::new(Served {
                 bound: b,
-                server: RwLock::new(Arc::new(server)),
                 ctx: Context {
                     dispatcher: dispatcher.clone(),
                     auth,
-                    streams_cancel: Arc::clone(&cancel_r),
                 },
-                idle: AtomicUsize::new(0),
-                workers: AtomicUsize::new(0),
                 closing: AtomicBool::new(false),
-                handles: Mutex::new(Vec::new()),
+                connections: Mutex::new(Connections::default()),
             });
-            for _ in 0..INITIAL_WORKERS {
-                Pool::grow(&pool);
-            }
-            pools.push(pool);
+            let me = Arc::clone(&server);
+            accept_threads.push(
+                std::thread::Builder::new()
+                    .name("http accept".into())
+                    .stack_size(64 * 1024)
+                    .spawn(move || me.accept_loop())?,
+            );
+            served.push(server);
         }
         Ok(HttpServers {
-            pools,
+            served,
             dispatcher,
-            _streams_cancel: cancel_w,
+            accept_threads,
         })
     }
 
     /// The server configs these sockets were made from.
     pub fn configs(&self) -> Vec<ServerConfig> {
-        self.pools.iter().map(|p| p.bound.config.clone()).collect()
+        self.served.iter().map(|s| s.bound.config.clone()).collect()
     }
 
     /// Serves the next life of the loop (after a restart).
@@ -123,227 +174,225 @@ impl HttpServers {
 
 impl Drop for HttpServers {
     fn drop(&mut self) {
-        for pool in &self.pools {
-            pool.closing.store(true, Ordering::SeqCst);
-            // Wakes tiny_http's accept thread, which then ends.
-            pool.bound.shutdown();
-            if let Ok(server) = pool.server.read() {
-                for _ in 0..pool.workers.load(Ordering::SeqCst) + 1 {
-                    server.unblock();
+        for s in &self.served {
+            s.closing.store(true, Ordering::SeqCst);
+            // accept() returns at once on a shut-down listening socket;
+            // the unix socket's file goes now, not when the last
+            // connection thread lets go of the server.
+            s.bound.close();
+            // Reads on every connection return end-of-file, and streams
+            // see the hang-up: their threads end.
+            if let Ok(conns) = s.connections.lock() {
+                for stream in conns.open.values() {
+                    stream.shutdown();
                 }
             }
         }
-        for pool in &self.pools {
-            let handles = pool
-                .handles
-                .lock()
-                .map(|mut h| std::mem::take(&mut *h))
-                .unwrap_or_default();
-            for h in handles {
-                let _ = h.join();
-            }
+        for t in self.accept_threads.drain(..) {
+            let _ = t.join();
         }
     }
 }
 
-/// A tiny_http server on a duplicate of our listening socket (the
-/// original stays with us, to shut down and to rebuild from).
-fn tiny_server(listener: &Listener) -> std::io::Result<tiny_http::Server> {
-    let made = match listener {
-        Listener::Tcp(l) => tiny_http::Server::from_listener(l.try_clone()?, None),
-        Listener::Unix(l, _) => tiny_http::Server::from_listener(l.try_clone()?, None),
-    };
-    made.map_err(|e| std::io::Error::other(e.to_string()))
-}
-
-impl Pool {
-    /// Adds a handler thread unless the cap is reached.
-    fn grow(pool: &Arc<Pool>) {
-        if pool.workers.fetch_add(1, Ordering::SeqCst) >= MAX_WORKERS {
-            pool.workers.fetch_sub(1, Ordering::SeqCst);
-            return;
+impl Served {
+    fn accept_loop(self: Arc<Served>) {
+        // An error report at most every 10 s: out of descriptors, accept
+        // fails for as long as every connection stays.
+        let mut reported: Option<Instant> = None;
+        loop {
+            let accepted = match &self.bound.listener {
+                Listener::Tcp(l) => l.accept().map(|(s, _)| {
+                    let _ = s.set_nodelay(true);
+                    Stream::Tcp(s)
+                }),
+                Listener::Unix(l, _) => l.accept().map(|(s, _)| Stream::Unix(s)),
+            };
+            if self.closing.load(Ordering::SeqCst) {
+                break;
+            }
+            match accepted {
+                Ok(stream) => self.start_connection(stream),
+                Err(e) => {
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EINTR | libc::ECONNABORTED | libc::EPROTO)
+                    ) {
+                        continue;
+                    }
+                    if reported.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                        reported = Some(Instant::now());
+                        activity::error(format!(
+                            "HTTP server {} cannot accept a connection: {}",
+                            self.bound.config.section, e
+                        ));
+                    }
+                    // EMFILE and the like last until connections close:
+                    // look again shortly rather than spin.
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
         }
-        let me = Arc::clone(pool);
+    }
+
+    fn start_connection(self: &Arc<Served>, stream: Stream) {
+        let stream = Arc::new(stream);
+        let id = {
+            let Ok(mut conns) = self.connections.lock() else {
+                return;
+            };
+            if conns.open.len() >= MAX_CONNECTIONS {
+                drop(conns);
+                let mut out = BufWriter::new(&*stream);
+                let _ = send(&mut out, Version::Http11, false, 503, &[], b"");
+                return;
+            }
+            conns.next_id += 1;
+            let id = conns.next_id;
+            conns.open.insert(id, Arc::clone(&stream));
+            id
+        };
+        let me = Arc::clone(self);
+        let conn = Arc::clone(&stream);
         let spawned = std::thread::Builder::new()
             .name("http".into())
-            .stack_size(WORKER_STACK)
-            .spawn(move || me.work());
-        match spawned {
-            Ok(h) => {
-                if let Ok(mut handles) = pool.handles.lock() {
-                    handles.retain(|h| !h.is_finished());
-                    handles.push(h);
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || {
+                me.serve(&conn);
+                drop(conn);
+                if let Ok(mut conns) = me.connections.lock() {
+                    conns.open.remove(&id);
                 }
+            });
+        if let Err(e) = spawned {
+            if let Ok(mut conns) = self.connections.lock() {
+                conns.open.remove(&id);
             }
-            Err(e) => {
-                pool.workers.fetch_sub(1, Ordering::SeqCst);
-                activity::error(format!("cannot start an HTTP handler thread: {}", e));
-            }
+            activity::error(format!("cannot start an HTTP connection thread: {}", e));
+            let mut out = BufWriter::new(&*stream);
+            let _ = send(&mut out, Version::Http11, false, 503, &[], b"");
         }
     }
 
-    fn work(self: Arc<Pool>) {
+    /// Requests on one connection until the client closes it, a request is
+    /// refused, the answer closes it, or the server stops.
+    fn serve(&self, stream: &Stream) {
+        let mut reader = BufReader::with_capacity(8 * 1024, stream);
+        let mut out: Out = BufWriter::with_capacity(16 * 1024, stream);
         loop {
             if self.closing.load(Ordering::SeqCst) {
-                break;
+                return;
             }
-            let server = match self.server.read() {
-                Ok(s) => Arc::clone(&s),
-                Err(_) => break,
-            };
-            self.idle.fetch_add(1, Ordering::SeqCst);
-            let got = server.recv();
-            let idle_left = self.idle.fetch_sub(1, Ordering::SeqCst) - 1;
-            if self.closing.load(Ordering::SeqCst) {
-                break;
-            }
-            match got {
-                Ok(request) => {
-                    if idle_left == 0 {
-                        Pool::grow(&self);
+            match wire::read_request(&mut reader, &mut out, MAX_BODY) {
+                Incoming::Closed => return,
+                Incoming::Reject(status) => {
+                    let _ = error_page(&mut out, Version::Http11, false, status);
+                    return;
+                }
+                Incoming::Request(req) => {
+                    let keep = req.keep_alive();
+                    let still_open = handle(&self.ctx, req, &mut out, keep, stream);
+                    if !keep || !still_open {
+                        return;
                     }
-                    handle(&self.ctx, request);
-                }
-                Err(e) => self.rebuild(&server, e),
-            }
-        }
-        self.workers.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// tiny_http's accept thread stops at the first accept error (EMFILE
-    /// when out of descriptors, for one): start a new server on the same
-    /// socket, after a pause so a lasting error does not spin.
-    fn rebuild(&self, failed: &Arc<tiny_http::Server>, err: std::io::Error) {
-        let Ok(mut current) = self.server.write() else {
-            return;
-        };
-        if !Arc::ptr_eq(&current, failed) {
-            return; // another handler rebuilt it already
-        }
-        activity::error(format!(
-            "HTTP server {} stopped accepting ({}); restarting it",
-            self.bound.config.section, err
-        ));
-        std::thread::sleep(Duration::from_millis(100));
-        match tiny_server(&self.bound.listener) {
-            Ok(fresh) => {
-                let old = std::mem::replace(&mut *current, Arc::new(fresh));
-                // The other handlers wait on the old server: send them over.
-                for _ in 0..self.workers.load(Ordering::SeqCst) {
-                    old.unblock();
                 }
             }
-            Err(e) => activity::error(format!(
-                "cannot restart HTTP server {}: {}",
-                self.bound.config.section, e
-            )),
         }
     }
 }
 
-fn header(value: &str, name: &str) -> Header {
-    // Only constant, valid names and values are passed in.
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|_| {
-        Header::from_bytes(&b"X-Invalid"[..], &b"1"[..]).expect("static header")
-    })
+/// Writes a whole response: Content-Length always (Python sends it), and
+/// for an HTTP/1.0 client that asked for keep-alive, Python's
+/// `Connection: Keep-Alive`.
+fn send(
+    out: &mut Out,
+    version: Version,
+    keep: bool,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let length = body.len().to_string();
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    all.push(("Content-Length", &length));
+    match (version, keep) {
+        (Version::Http10, true) => all.push(("Connection", "Keep-Alive")),
+        (Version::Http11, false) => all.push(("Connection", "close")),
+        _ => {}
+    }
+    wire::write_head(out, version, status, &all)?;
+    out.write_all(body)?;
+    out.flush()
 }
 
-fn request_header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
-thread_local! {
-    /// The handler thread's reply buffer, reused from call to call.
-    static REPLY: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
-}
-
-/// The largest reply buffer a handler thread keeps between calls.
-const KEPT_REPLY_CAPACITY: usize = 1 << 20;
-
-fn respond(req: Request, status: u16, content_type: &str, body: &[u8]) {
-    // An HTTP/1.0 client asking for keep-alive is told it got it, as
-    // Python answers. tiny_http keeps such a connection open but will not
-    // let us set Connection, so it rides in the value of a header we
-    // control (a constant, nothing from the client).
-    let keep_alive_10 = req.http_version() == &tiny_http::HTTPVersion(1, 0)
-        && request_header(&req, "Connection")
-            .is_some_and(|c| c.to_ascii_lowercase().contains("keep-alive"));
-    let content_type = if keep_alive_10 {
-        format!("{}\r\nConnection: Keep-Alive", content_type)
-    } else {
-        content_type.to_string()
-    };
-    // Always a Content-Length, as Python sends (tiny_http would switch to
-    // chunked from 32 KiB, e.g. getAllProcessInfo with many programs).
-    let response = Response::new(StatusCode(200), Vec::new(), body, Some(body.len()), None)
-        .with_chunked_threshold(usize::MAX)
-        .with_status_code(StatusCode(status))
-        .with_header(header(&content_type, "Content-Type"));
-    let _ = req.respond(response);
-}
-
-fn error_page(req: Request, status: u16) {
-    let reason = StatusCode(status).default_reason_phrase();
+fn error_page(out: &mut Out, version: Version, keep: bool, status: u16) -> std::io::Result<()> {
     let body = format!(
-        "<html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code {status}.</p><p>Message: {reason}.</p></body></html>\n"
+        "<html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code {status}.</p><p>Message: {}.</p></body></html>\n",
+        wire::reason(status)
     );
-    respond(req, status, "text/html", body.as_bytes());
+    send(
+        out,
+        version,
+        keep,
+        status,
+        &[("Content-Type", "text/html")],
+        body.as_bytes(),
+    )
 }
 
-fn handle(ctx: &Context, req: Request) {
-    let url = req.url().to_string();
+/// Answers one request. False when the connection cannot carry another
+/// (a write failed, or a stream ended it).
+fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Stream) -> bool {
+    let version = req.version;
+    let url = req.url.clone();
     let path = url.split(['?', '#']).next().unwrap_or("");
     if let Some(creds) = &ctx.auth {
-        if !creds.accepts(request_header(&req, "Authorization")) {
-            let response = Response::from_string("Unauthorized\n")
-                .with_status_code(StatusCode(401))
-                .with_header(header("Basic realm=\"default\"", "WWW-Authenticate"));
-            let _ = req.respond(response);
-            return;
+        if !creds.accepts(req.header("Authorization")) {
+            return send(
+                out,
+                version,
+                keep,
+                401,
+                &[
+                    ("Content-Type", "text/plain; charset=UTF-8"),
+                    ("WWW-Authenticate", "Basic realm=\"default\""),
+                ],
+                b"Unauthorized\n",
+            )
+            .is_ok();
         }
     }
-    if path.starts_with("/RPC2") {
-        xmlrpc_request(ctx, req);
+    let sent = if path.starts_with("/RPC2") {
+        xmlrpc_request(ctx, &req, out, keep)
     } else if path.starts_with("/logtail") {
-        logtail_request(ctx, req, path);
+        return logtail_request(ctx, &req, path, out, stream);
     } else if path.starts_with("/mainlogtail") {
-        if *req.method() != Method::Get {
-            return error_page(req, 400);
+        if req.method != "GET" {
+            error_page(out, version, keep, 400)
+        } else {
+            return stream_file(&req, activity::path(), false, out, stream);
         }
-        let file = activity::path();
-        stream_file(ctx, req, file, false);
     } else {
-        ui_request(ctx, req, &url);
-    }
+        ui_request(ctx, &req, out, keep)
+    };
+    sent.is_ok()
 }
 
 /// The web page routes; anything else is 404, as Python's default handler
 /// answers for files it does not have.
-fn ui_request(ctx: &Context, mut req: Request, url: &str) {
-    if !matches!(req.method(), Method::Get | Method::Post) {
-        return error_page(req, 404);
+fn ui_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> std::io::Result<()> {
+    if !matches!(req.method.as_str(), "GET" | "POST") {
+        return error_page(out, req.version, keep, 404);
     }
+    let url = req.url.as_str();
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let query = query.split('#').next().unwrap_or("");
-    let mut body = Vec::new();
-    if *req.method() == Method::Post {
-        if req.body_length().is_some_and(|n| n > MAX_BODY) {
-            return error_page(req, 413);
-        }
-        if req
-            .as_reader()
-            .take(MAX_BODY as u64)
-            .read_to_end(&mut body)
-            .is_err()
-        {
-            return error_page(req, 400);
-        }
-    }
-    let body = String::from_utf8_lossy(&body);
-    let host = request_header(&req, "Host")
+    let body = if req.method == "POST" {
+        String::from_utf8_lossy(&req.body)
+    } else {
+        std::borrow::Cow::Borrowed("")
+    };
+    let host = req
+        .header("Host")
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .map(|h| h.strip_suffix(":80").unwrap_or(h).to_string())
@@ -355,63 +404,73 @@ fn ui_request(ctx: &Context, mut req: Request, url: &str) {
         server_url: format!("http://{}", host),
     };
     match web::handle(&ctx.dispatcher, &ui) {
-        Some(web::Page::Html(html)) => {
-            let response = Response::from_data(html.into_bytes())
-                .with_header(header("text/html;charset=utf-8", "Content-Type"))
-                .with_header(header("no-cache", "Pragma"))
-                .with_header(header("no-cache", "Cache-Control"))
-                .with_header(header("Thu, 01 Jan 1970 00:00:00 GMT", "Expires"));
-            let _ = req.respond(response);
-        }
+        Some(web::Page::Html(html)) => send(
+            out,
+            req.version,
+            keep,
+            200,
+            &[
+                ("Content-Type", "text/html;charset=utf-8"),
+                ("Pragma", "no-cache"),
+                ("Cache-Control", "no-cache"),
+                ("Expires", "Thu, 01 Jan 1970 00:00:00 GMT"),
+            ],
+            html.as_bytes(),
+        ),
         Some(web::Page::Redirect(location)) => {
-            let response = Response::empty(StatusCode(301))
-                .with_header(header(&location, "Location"))
-                .with_header(header("text/html;charset=utf-8", "Content-Type"));
-            let _ = req.respond(response);
+            // The location is built by web.rs from quoted names; a line
+            // break in it would split the header, so none passes.
+            let location = location.replace(['\r', '\n'], "");
+            send(
+                out,
+                req.version,
+                keep,
+                301,
+                &[
+                    ("Location", &location),
+                    ("Content-Type", "text/html;charset=utf-8"),
+                ],
+                b"",
+            )
         }
-        None => error_page(req, 404),
+        None => error_page(out, req.version, keep, 404),
     }
 }
 
-fn xmlrpc_request(ctx: &Context, mut req: Request) {
-    if *req.method() != Method::Post {
-        return error_page(req, 400);
+thread_local! {
+    /// The connection thread's reply buffer, reused from call to call.
+    static REPLY: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// The largest reply buffer a connection thread keeps between calls.
+const KEPT_REPLY_CAPACITY: usize = 1 << 20;
+
+fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> std::io::Result<()> {
+    if req.method != "POST" {
+        return error_page(out, req.version, keep, 400);
     }
-    if req.body_length().is_some_and(|n| n > MAX_BODY) {
-        return error_page(req, 413);
-    }
-    let mut body = Vec::new();
-    let read = req
-        .as_reader()
-        .take(MAX_BODY as u64 + 1)
-        .read_to_end(&mut body);
-    if read.is_err() {
-        return error_page(req, 400);
-    }
-    if body.len() > MAX_BODY {
-        return error_page(req, 413);
-    }
-    let call = match xmlrpc::parse_call(&body) {
+    let body = &req.body;
+    let call = match xmlrpc::parse_call(body) {
         Ok(call) => call,
         Err(e) => {
             activity::error(format!(
                 "XML-RPC request data {} is invalid: {}",
-                request_excerpt(&body),
+                request_excerpt(body),
                 if e.message().contains("methodName") {
                     "no method name"
                 } else {
                     "unmarshallable"
                 }
             ));
-            return error_page(req, 400);
+            return error_page(out, req.version, keep, 400);
         }
     };
     if call.method.is_empty() {
         activity::error(format!(
             "XML-RPC request data {} is invalid: no method name",
-            request_excerpt(&body)
+            request_excerpt(body)
         ));
-        return error_page(req, 400);
+        return error_page(out, req.version, keep, 400);
     }
     activity::trace(format!("XML-RPC method called: {}()", call.method));
     let method = call.method.clone();
@@ -432,13 +491,21 @@ fn xmlrpc_request(ctx: &Context, mut req: Request) {
                 xmlrpc::write_fault_into(&mut reply, fault.code, &fault.string);
             }
         }
-        respond(req, 200, "text/xml", reply.as_bytes());
+        let sent = send(
+            out,
+            req.version,
+            keep,
+            200,
+            &[("Content-Type", "text/xml")],
+            reply.as_bytes(),
+        );
         // Kept for the next reply, unless one huge reply (a large log
         // read) would pin its memory for the life of the thread.
         if reply.capacity() <= KEPT_REPLY_CAPACITY {
             cell.set(reply);
         }
-    });
+        sent
+    })
 }
 
 /// The request body as Python's `%r` shows it, cut short: the log is no
@@ -473,82 +540,79 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn logtail_request(ctx: &Context, req: Request, path: &str) {
-    if *req.method() != Method::Get {
-        return error_page(req, 400);
+fn logtail_request(
+    ctx: &Context,
+    req: &Request,
+    path: &str,
+    out: &mut Out,
+    stream: &Stream,
+) -> bool {
+    let keep = req.keep_alive();
+    if req.method != "GET" {
+        return error_page(out, req.version, keep, 400).is_ok();
     }
     let path = percent_decode(path);
     let rest = path.trim_start_matches('/');
     // "logtail/<name>[/<channel>]"
     let Some((_, spec_and_channel)) = rest.split_once('/') else {
-        return error_page(req, 404);
+        return error_page(out, req.version, keep, 404).is_ok();
     };
     let (spec, channel) = spec_and_channel
         .split_once('/')
         .unwrap_or((spec_and_channel, "stdout"));
-    let file = ctx.dispatcher.process_log_path(spec, channel);
-    match file {
-        Some(file) => stream_file(ctx, req, Some(file), true),
-        None => error_page(req, 404),
+    match ctx.dispatcher.process_log_path(spec, channel) {
+        Some(file) => stream_file(req, Some(file), true, out, stream),
+        None => error_page(out, req.version, keep, 404).is_ok(),
     }
 }
 
-/// Streams a log like `tail -f` on a thread of its own (a stream lasts as
-/// long as the client wants; a handler is not held that long).
-fn stream_file(ctx: &Context, req: Request, file: Option<PathBuf>, accel_header: bool) {
+/// Streams a log like `tail -f` on this connection: the last 1024 bytes,
+/// then whatever is appended, chunked for HTTP/1.1, until the client goes
+/// away or the server stops (both hang up the socket, which the follower
+/// watches). The connection is not used again after a stream; a missing
+/// file is a 404 and keeps it.
+fn stream_file(
+    req: &Request,
+    file: Option<PathBuf>,
+    accel_header: bool,
+    out: &mut Out,
+    stream: &Stream,
+) -> bool {
     let Some(file) = file.filter(|f| f.exists()) else {
-        return error_page(req, 404);
+        return error_page(out, req.version, req.keep_alive(), 404).is_ok();
     };
-    let cancel = Arc::clone(&ctx.streams_cancel);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Request>(1);
-    let spawned = std::thread::Builder::new()
-        .name("logtail".into())
-        .stack_size(WORKER_STACK)
-        .spawn(move || {
-            if let Ok(req) = rx.recv() {
-                follow_to_client(&cancel, req, &file, accel_header);
-            }
-        });
-    match spawned {
-        Ok(_) => {
-            let _ = tx.send(req);
-        }
-        Err(_) => error_page(req, 503),
-    }
-}
-
-/// The last 1024 bytes, then whatever is appended, chunked, until the
-/// client goes away or the server stops.
-fn follow_to_client(cancel: &OwnedFd, req: Request, file: &std::path::Path, accel_header: bool) {
-    let mtime = std::fs::metadata(file)
+    let mtime = std::fs::metadata(&file)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| std::time::SystemTime::now());
-    let chunked = req.http_version() >= &tiny_http::HTTPVersion(1, 1);
-    // tiny_http buffers chunked bodies 8 KiB at a time, which would hold
-    // back a tail; so the stream is written on the raw connection, and
-    // the headers tiny_http does not let us set ride along in the value of
-    // one it does (a date we format, so nothing a client sends gets there).
-    let mut last_modified = httpdate::fmt_http_date(mtime);
-    if chunked {
-        last_modified.push_str("\r\nTransfer-Encoding: chunked");
-    }
-    let mut response = Response::empty(StatusCode(200))
-        .with_header(header("text/plain;charset=utf-8", "Content-Type"))
-        .with_header(header(&last_modified, "Last-Modified"));
+    let chunked = req.version >= Version::Http11;
+    let last_modified = httpdate::fmt_http_date(mtime);
+    let mut headers = vec![
+        ("Content-Type", "text/plain;charset=utf-8"),
+        ("Last-Modified", last_modified.as_str()),
+    ];
     // Python sends this (for nginx) on /logtail but not on /mainlogtail.
     if accel_header {
-        response = response.with_header(header("no", "X-Accel-Buffering"));
+        headers.push(("X-Accel-Buffering", "no"));
     }
-    let mut stream = req.upgrade("logtail", response);
-    let cancel = cancel.as_fd();
+    if chunked {
+        headers.push(("Transfer-Encoding", "chunked"));
+    }
+    headers.push(("Connection", "close"));
+    if wire::write_head(out, req.version, 200, &headers)
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        return false;
+    }
+    let mut raw: &Stream = stream;
     let result = if chunked {
-        let mut out = logtail::ChunkedWriter::new(&mut stream);
-        logtail::follow(file, 1024, &mut out, Some(cancel))
+        let mut body = logtail::ChunkedWriter::new(&mut raw);
+        logtail::follow(&file, 1024, &mut body, Some(stream.fd()))
     } else {
-        logtail::follow(file, 1024, &mut stream, Some(cancel))
+        logtail::follow(&file, 1024, &mut raw, Some(stream.fd()))
     };
     if let Err(e) = result {
         activity::debug(format!("tail of {} ended: {}", file.display(), e));
     }
-    let _ = stream.flush();
+    false
 }

@@ -1,0 +1,106 @@
+//! A burst of clients that connect at once, each holding its connection
+//! while its request is slow to arrive, are all answered, and the threads
+//! that served them go away with them. (tiny_http, used before, queued
+//! some connections of such a burst behind idle keep-alive ones, for as
+//! long as those stayed open.)
+
+mod util;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use util::*;
+
+/// Threads of `pid` named `http` (the connection threads).
+fn handler_threads(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.trim_end() == "http")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let port = free_port();
+    let conf = d.join("supervisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\n\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\n\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let daemon = Guard::spawn(&mut cmd);
+    let pid = daemon.pid();
+    assert!(
+        wait_until(Duration::from_secs(15), || TcpStream::connect((
+            "127.0.0.1",
+            port
+        ))
+        .is_ok()),
+        "daemon not listening"
+    );
+    let base = handler_threads(pid);
+
+    // Eight clients each send a request whose body is late, and keep
+    // their connections open after the answer.
+    let body = format!(
+        "<?xml version='1.0'?><methodCall>{}<methodName>supervisor.getState</methodName><params></params></methodCall>",
+        " ".repeat(2048)
+    );
+    let mut clients: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            write!(
+                s,
+                "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{}",
+                body.len(),
+                &body[..10]
+            )
+            .expect("send head");
+            s
+        })
+        .collect();
+    assert!(
+        wait_until(Duration::from_secs(10), || handler_threads(pid) >= base + 8),
+        "not a thread per connection: {} connection threads (before: {base})",
+        handler_threads(pid)
+    );
+    // The last to connect first: none may wait for another to finish.
+    for s in clients.iter_mut().rev() {
+        s.write_all(&body.as_bytes()[10..]).expect("send rest");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut reply = [0u8; 512];
+        let n = s.read(&mut reply).expect("reply");
+        assert!(
+            String::from_utf8_lossy(&reply[..n]).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&reply[..n])
+        );
+    }
+    drop(clients);
+    assert!(
+        wait_until(Duration::from_secs(10), || handler_threads(pid) == base),
+        "{} connection threads after the clients closed (before: {base})",
+        handler_threads(pid)
+    );
+}
