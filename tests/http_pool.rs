@@ -13,7 +13,7 @@ use std::time::Duration;
 use util::*;
 
 /// Threads of `pid` named `http` (the connection threads).
-fn handler_threads(pid: i32) -> usize {
+fn connection_threads(pid: i32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .map(|tasks| {
             tasks
@@ -58,7 +58,7 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
         .is_ok()),
         "daemon not listening"
     );
-    let base = handler_threads(pid);
+    let base = connection_threads(pid);
 
     // Eight clients each send a request whose body is late, and keep
     // their connections open after the answer.
@@ -80,9 +80,10 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
         })
         .collect();
     assert!(
-        wait_until(Duration::from_secs(10), || handler_threads(pid) >= base + 8),
+        wait_until(Duration::from_secs(10), || connection_threads(pid)
+            >= base + 8),
         "not a thread per connection: {} connection threads (before: {base})",
-        handler_threads(pid)
+        connection_threads(pid)
     );
     // The last to connect first: none may wait for another to finish.
     for s in clients.iter_mut().rev() {
@@ -99,8 +100,61 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
     }
     drop(clients);
     assert!(
-        wait_until(Duration::from_secs(10), || handler_threads(pid) == base),
+        wait_until(Duration::from_secs(10), || connection_threads(pid) == base),
         "{} connection threads after the clients closed (before: {base})",
-        handler_threads(pid)
+        connection_threads(pid)
+    );
+}
+
+/// A `tail -f` client that goes away while the log is idle frees its
+/// connection thread at once, not at the log's next write.
+#[test]
+fn a_tail_client_that_leaves_an_idle_log_is_noticed() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let port = free_port();
+    let conf = d.join("supervisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\n\n\
+             [inet_http_server]\nport=127.0.0.1:{port}\n\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+             [program:quiet]\ncommand=sh -c 'echo started; exec sleep 1000'\nstartsecs=0\nstdout_logfile={d}/quiet.log\n",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let daemon = Guard::spawn(&mut cmd);
+    let pid = daemon.pid();
+    let log = d.join("quiet.log");
+    assert!(
+        wait_until(Duration::from_secs(15), || std::fs::read_to_string(&log)
+            .is_ok_and(|t| t.contains("started"))),
+        "no output from quiet"
+    );
+    let base = connection_threads(pid);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(b"GET /logtail/quiet HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&seen).contains("started") {
+        let n = s.read(&mut buf).expect("stream");
+        assert!(n > 0, "stream ended: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(connection_threads(pid), base + 1, "a thread for the stream");
+    drop(s);
+    assert!(
+        wait_until(Duration::from_secs(5), || connection_threads(pid) == base),
+        "the stream's thread is still there after its client left"
     );
 }
