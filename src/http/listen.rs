@@ -42,9 +42,7 @@ impl BoundServer {
         // this struct owns; it touches no memory.
         unsafe { libc::shutdown(self.raw_fd(), libc::SHUT_RDWR) };
     }
-}
 
-impl BoundServer {
     /// Stops accepting and removes the unix socket's file, as Python's
     /// cleanup does at exit; connection threads may still hold this
     /// struct for a moment after.

@@ -317,6 +317,7 @@ impl ChanProc {
 /// drain, then the pipes are closed), so a grandchild holding the pipe open
 /// does not keep the pump alive. Dropping it without calling
 /// [`PumpStop::drain_and_stop`] changes nothing.
+///
 /// An eventfd rather than a pipe: one descriptor per child instead of
 /// two, and every descriptor we hold is copied into each spawn and closed
 /// again at its exec.
@@ -329,7 +330,7 @@ impl PumpStop {
     /// Asks the pump to read whatever is already in the pipes, then close
     /// them and send [`PumpEvent::Closed`]. Returns at once.
     pub fn drain_and_stop(&self) {
-        // Non-blocking; a counter at its maximum means a stop is pending.
+        // Non-blocking; a second request only adds to the pending count.
         let _ = self.event.write(1);
     }
 }

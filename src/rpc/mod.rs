@@ -138,10 +138,12 @@ impl Dispatcher {
     /// monitoring tools (getState) then costs no trip to the loop thread
     /// and back. Same answers and faults as on the loop.
     fn by_mood(&self, name: &str) -> Option<Outcome> {
-        let answer = match name {
-            "getState" | "getAPIVersion" | "getVersion" | "getSupervisorVersion" | "getPID" => name,
-            _ => return None,
-        };
+        if !matches!(
+            name,
+            "getState" | "getAPIVersion" | "getVersion" | "getSupervisorVersion" | "getPID"
+        ) {
+            return None;
+        }
         let mood = match self.target.read() {
             Ok(t) => t.handle.mood(),
             Err(_) => return None,
@@ -149,7 +151,7 @@ impl Dispatcher {
         if mood < Mood::Running {
             return Some(Err(faults::bare(faults::SHUTDOWN_STATE)));
         }
-        Some(Ok(match answer {
+        Some(Ok(match name {
             "getState" => Value::structure([
                 ("statecode", Value::Int(mood.code())),
                 ("statename", Value::from(mood.name())),
