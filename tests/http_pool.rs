@@ -27,10 +27,10 @@ fn connection_threads(pid: i32) -> usize {
         .unwrap_or(0)
 }
 
-#[test]
-fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
-    let dir = temp_dir();
-    let d = dir.path();
+/// Starts our daemon in `d` with an inet server on a free port and the
+/// given program sections; returns it (killed on drop) and the port, once
+/// the port accepts connections.
+fn start_daemon(d: &std::path::Path, programs: &str) -> (Guard, u16) {
     let port = free_port();
     let conf = d.join("supervisord.conf");
     std::fs::write(
@@ -38,7 +38,7 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
         format!(
             "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\n\n\
              [inet_http_server]\nport=127.0.0.1:{port}\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n{programs}",
             d = d.display()
         ),
     )
@@ -49,7 +49,6 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let daemon = Guard::spawn(&mut cmd);
-    let pid = daemon.pid();
     assert!(
         wait_until(Duration::from_secs(15), || TcpStream::connect((
             "127.0.0.1",
@@ -58,6 +57,14 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
         .is_ok()),
         "daemon not listening"
     );
+    (daemon, port)
+}
+
+#[test]
+fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
+    let dir = temp_dir();
+    let (daemon, port) = start_daemon(dir.path(), "");
+    let pid = daemon.pid();
     let base = connection_threads(pid);
 
     // Eight clients each send a request whose body is late, and keep
@@ -112,25 +119,11 @@ fn a_burst_of_slow_clients_is_served_and_its_threads_go() {
 fn a_tail_client_that_leaves_an_idle_log_is_noticed() {
     let dir = temp_dir();
     let d = dir.path();
-    let port = free_port();
-    let conf = d.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\n\n\
-             [inet_http_server]\nport=127.0.0.1:{port}\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
-             [program:quiet]\ncommand=sh -c 'echo started; exec sleep 1000'\nstartsecs=0\nstdout_logfile={d}/quiet.log\n",
-            d = d.display()
-        ),
-    )
-    .expect("config");
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let daemon = Guard::spawn(&mut cmd);
+    let program = format!(
+        "[program:quiet]\ncommand=sh -c 'echo started; exec sleep 1000'\nstartsecs=0\nstdout_logfile={}/quiet.log\n",
+        d.display()
+    );
+    let (daemon, port) = start_daemon(d, &program);
     let pid = daemon.pid();
     let log = d.join("quiet.log");
     assert!(
