@@ -289,7 +289,10 @@ impl Served {
                     return;
                 }
                 Incoming::Request(req) => {
-                    let keep = req.keep_alive();
+                    // No route serves HEAD (no client of supervisord sends
+                    // it): its answer carries a body, so the connection
+                    // cannot be trusted for another request after it.
+                    let keep = req.keep_alive() && req.method != "HEAD";
                     let still_open = handle(&self.ctx, req, &mut out, keep, stream);
                     if !keep || !still_open {
                         return;
