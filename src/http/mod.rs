@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod listen;
 pub mod logtail;
+pub mod metrics;
 pub mod server;
 pub mod web;
 pub mod wire;

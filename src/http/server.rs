@@ -7,12 +7,14 @@
 //! through the RPC dispatcher's messages.
 //!
 //! Routes, in Python's order: `/RPC2...` (XML-RPC), `/logtail/...`,
-//! `/mainlogtail`, the web UI pages, then 404. Basic auth guards them all
+//! `/mainlogtail`, then the Go version's `/metrics`, the web UI pages,
+//! then 404. Basic auth guards them all
 //! when the server has a username.
 
 use super::auth::Credentials;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
+use super::metrics;
 use super::web;
 use super::wire::{self, Incoming, Request, Version};
 use crate::config::ServerConfig;
@@ -374,10 +376,37 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
         } else {
             return stream_file(&req, activity::path(), false, out, stream);
         }
+    } else if path == "/metrics" {
+        metrics_request(ctx, &req, out, keep)
     } else {
         ui_request(ctx, &req, out, keep)
     };
     sent.is_ok()
+}
+
+/// The Prometheus page (the Go supervisord's extension; see metrics.rs).
+fn metrics_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> std::io::Result<()> {
+    if req.method != "GET" {
+        return error_page(out, req.version, keep, 404);
+    }
+    let programs: Vec<metrics::ProgramSample> =
+        match ctx.dispatcher.standard("getAllProcessInfo", Vec::new()) {
+            Ok(xmlrpc::Value::Array(infos)) => infos
+                .iter()
+                .filter_map(metrics::ProgramSample::from_info)
+                .collect(),
+            // Stopping or restarting: no programs to report.
+            _ => Vec::new(),
+        };
+    let page = metrics::render(&programs, &metrics::SelfSample::read());
+    send(
+        out,
+        req.version,
+        keep,
+        200,
+        &[("Content-Type", metrics::CONTENT_TYPE)],
+        page.as_bytes(),
+    )
 }
 
 /// The web page routes; anything else is 404, as Python's default handler
