@@ -305,7 +305,7 @@ impl<'a> Loader<'a> {
         extra: &Expansions,
         do_expand: bool,
     ) -> Result<Option<(String, Origin)>, ConfigError> {
-        let entry = self.ini.get(section, key);
+        let entry = self.entry(section, key);
         let origin = self.origin(section, Some(key), entry);
         let (raw, here) = match entry {
             Some(e) => (e.value.clone(), here_of(e)),
@@ -743,7 +743,7 @@ impl<'a> Loader<'a> {
             let o = self.origin(
                 section,
                 Some("killasgroup"),
-                self.ini.get(section, "killasgroup"),
+                self.entry(section, "killasgroup"),
             );
             return Err(o.wrap("Cannot set stopasgroup=true and killasgroup=false"));
         }
@@ -865,8 +865,22 @@ impl<'a> Loader<'a> {
         Ok(pairs)
     }
 
+    /// The entry of `key` in `section`. A `[program:x]` section also takes
+    /// the keys it lacks from `[program-default]` (an extension of the Go
+    /// supervisord; Python ignores that section), before `[DEFAULT]`.
+    fn entry(&self, section: &str, key: &str) -> Option<&Entry> {
+        if section.starts_with("program:") {
+            let own = self.ini.section(section).and_then(|s| s.get(key));
+            let shared = || self.ini.section(PROGRAM_DEFAULT).and_then(|s| s.get(key));
+            if let Some(e) = own.or_else(shared) {
+                return Some(e);
+            }
+        }
+        self.ini.get(section, key)
+    }
+
     fn here_for(&self, section: &str, key: &str) -> String {
-        match self.ini.get(section, key) {
+        match self.entry(section, key) {
             Some(e) => here_of(e),
             None => self.here.to_string_lossy().into_owned(),
         }
@@ -1071,6 +1085,9 @@ fn here_of(e: &Entry) -> String {
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+
+/// The Go supervisord's section of keys shared by every `[program:x]`.
+const PROGRAM_DEFAULT: &str = "program-default";
 
 fn set_pair(list: &mut Vec<(String, String)>, k: String, v: String) {
     match list.iter_mut().find(|(key, _)| *key == k) {
