@@ -49,13 +49,28 @@ fn start_daemon(d: &std::path::Path, programs: &str) -> (Guard, u16) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let daemon = Guard::spawn(&mut cmd);
+    // Probe with a whole request that closes its connection, so the
+    // probe's thread is known to come and go before the test counts.
+    let answered = || {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut reply = String::new();
+        s.write_all(b"GET /probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .is_ok()
+            && s.read_to_string(&mut reply).is_ok()
+            && reply.starts_with("HTTP/1.1 404")
+    };
     assert!(
-        wait_until(Duration::from_secs(15), || TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok()),
-        "daemon not listening"
+        wait_until(Duration::from_secs(15), answered),
+        "daemon not answering"
+    );
+    let pid = daemon.pid();
+    assert!(
+        wait_until(Duration::from_secs(10), || connection_threads(pid) == 0),
+        "{} connection threads with no client",
+        connection_threads(pid)
     );
     (daemon, port)
 }
@@ -150,4 +165,36 @@ fn a_tail_client_that_leaves_an_idle_log_is_noticed() {
         wait_until(Duration::from_secs(5), || connection_threads(pid) == base),
         "the stream's thread is still there after its client left"
     );
+}
+
+/// The answer to supervisor.shutdown reaches its client even when the
+/// daemon has nothing to stop and exits at once: closing the servers lets
+/// answers in flight go out.
+#[test]
+fn the_shutdown_answer_gets_out_before_the_exit() {
+    for round in 0..5 {
+        let dir = temp_dir();
+        let (mut daemon, port) = start_daemon(dir.path(), "");
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let body = "<?xml version='1.0'?><methodCall><methodName>supervisor.shutdown</methodName><params></params></methodCall>";
+        write!(
+            s,
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{}",
+            body.len(),
+            body
+        )
+        .expect("send");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut reply = String::new();
+        let _ = s.read_to_string(&mut reply);
+        assert!(
+            reply.starts_with("HTTP/1.1 200") && reply.contains("<boolean>1</boolean>"),
+            "round {round}: {reply:?}"
+        );
+        assert!(
+            daemon.wait_exit(Duration::from_secs(10)).is_some(),
+            "round {round}: still running"
+        );
+    }
 }

@@ -152,6 +152,20 @@ pub fn signal_number(s: &str) -> Result<i32, String> {
     Ok(num as i32)
 }
 
+/// `stopsignal`: one signal as Python reads it, or (an extension of the
+/// Go supervisord) several separated by commas or blanks, sent in turn.
+/// A single value gives exactly Python's errors.
+pub fn signal_list(s: &str) -> Result<Vec<i32>, String> {
+    let parts: Vec<&str> = s
+        .split([',', ' ', '\t'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() <= 1 {
+        return signal_number(s).map(|n| vec![n]);
+    }
+    parts.into_iter().map(signal_number).collect()
+}
+
 /// The conventional name of a signal number (`SIGTERM`), as Python's
 /// `signame()` prints it; unknown numbers give `signal N`.
 pub fn signal_name(sig: i32) -> String {
@@ -676,6 +690,22 @@ pub mod users {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stop_signal_lists() {
+        assert_eq!(signal_list("TERM"), Ok(vec![libc::SIGTERM]));
+        assert_eq!(signal_list(" 15 "), Ok(vec![15]));
+        assert_eq!(
+            signal_list("QUIT, TERM INT"),
+            Ok(vec![libc::SIGQUIT, libc::SIGTERM, libc::SIGINT])
+        );
+        // A single bad value reads exactly as Python's error.
+        assert_eq!(signal_list("FOO"), signal_number("FOO").map(|n| vec![n]));
+        assert_eq!(
+            signal_list("TERM, FOO"),
+            Err("value 'FOO' is not a valid signal name".to_string())
+        );
+    }
 
     #[test]
     fn ints_like_python() {

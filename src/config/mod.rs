@@ -699,7 +699,9 @@ impl<'a> Loader<'a> {
         let autorestart = self.typed(section, "autorestart", "unexpected", c, dt::auto_restart)?;
         let startsecs = self.typed(section, "startsecs", "1", c, dt::integer)?;
         let startretries = self.typed(section, "startretries", "3", c, dt::integer)?;
-        let stopsignal = self.typed(section, "stopsignal", "TERM", c, dt::signal_number)?;
+        let mut stopsignals = self.typed(section, "stopsignal", "TERM", c, dt::signal_list)?;
+        let more_stopsignals = stopsignals.split_off(1.min(stopsignals.len()));
+        let stopsignal = stopsignals.first().copied().unwrap_or(libc::SIGTERM);
         let stopwaitsecs = self.typed(section, "stopwaitsecs", "10", c, dt::integer)?;
         let stopasgroup = self.typed(section, "stopasgroup", "false", c, dt::boolean)?;
         let killasgroup = self.typed(
@@ -828,6 +830,7 @@ impl<'a> Loader<'a> {
                 stdout,
                 stderr,
                 stopsignal,
+                more_stopsignals: more_stopsignals.clone(),
                 stopwaitsecs,
                 stopasgroup,
                 killasgroup,

@@ -205,6 +205,10 @@ pub struct ProcessConfig {
     pub stdout: LogConfig,
     pub stderr: LogConfig,
     pub stopsignal: i32,
+    /// Signals sent after `stopsignal`, each `stopwaitsecs` after the one
+    /// before, while the process lives (the Go supervisord's several stop
+    /// signals); then SIGKILL. Empty in a Python config.
+    pub more_stopsignals: Vec<i32>,
     pub stopwaitsecs: i64,
     pub stopasgroup: bool,
     pub killasgroup: bool,

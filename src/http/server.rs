@@ -82,10 +82,10 @@ enum Stream {
 }
 
 impl Stream {
-    fn shutdown(&self) {
+    fn shutdown(&self, how: Shutdown) {
         let _ = match self {
-            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
-            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+            Stream::Tcp(s) => s.shutdown(how),
+            Stream::Unix(s) => s.shutdown(how),
         };
     }
 
@@ -182,13 +182,18 @@ impl Drop for HttpServers {
             // the unix socket's file goes now, not when the last
             // connection thread lets go of the server.
             s.bound.close();
-            // Reads on every connection return end-of-file, and streams
-            // see the hang-up: their threads end.
-            if let Ok(conns) = s.connections.lock() {
-                for stream in conns.open.values() {
-                    stream.shutdown();
-                }
-            }
+            // Reads see end-of-file (idle keep-alive connections end, and
+            // streams see the hang-up), while an answer being written
+            // still goes out: supervisor.shutdown's own reply, for one.
+            s.each_connection(|c| c.shutdown(Shutdown::Read));
+        }
+        let deadline = Instant::now() + DRAIN_AT_CLOSE;
+        while Instant::now() < deadline && self.served.iter().any(|s| s.open_connections() > 0) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for s in &self.served {
+            // A client that does not read its answer holds no one up.
+            s.each_connection(|c| c.shutdown(Shutdown::Both));
         }
         for t in self.accept_threads.drain(..) {
             let _ = t.join();
@@ -196,7 +201,20 @@ impl Drop for HttpServers {
     }
 }
 
+/// How long closing the servers waits for answers in flight.
+const DRAIN_AT_CLOSE: Duration = Duration::from_secs(1);
+
 impl Served {
+    fn each_connection(&self, f: impl Fn(&Stream)) {
+        if let Ok(conns) = self.connections.lock() {
+            conns.open.values().for_each(|c| f(c));
+        }
+    }
+
+    fn open_connections(&self) -> usize {
+        self.connections.lock().map(|c| c.open.len()).unwrap_or(0)
+    }
+
     fn accept_loop(self: Arc<Served>) {
         // An error report at most every 10 s: out of descriptors, accept
         // fails for as long as every connection stays.

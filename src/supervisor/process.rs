@@ -54,6 +54,8 @@ pub struct Process {
     pub spawnerr: Option<String>,
     pub exitstatus: Option<i32>,
     pub killing: bool,
+    /// How many of `more_stopsignals` this stop has sent.
+    stop_signals_sent: usize,
     pub administrative_stop: bool,
     pub system_stop: bool,
     pub laststopreport: Option<Instant>,
@@ -98,6 +100,7 @@ impl Process {
             spawnerr: None,
             exitstatus: None,
             killing: false,
+            stop_signals_sent: 0,
             administrative_stop: false,
             system_stop: false,
             laststopreport: None,
@@ -274,6 +277,7 @@ impl Process {
     pub fn stop(&mut self, fx: &mut Effects) -> Option<String> {
         self.administrative_stop = true;
         self.laststopreport = None;
+        self.stop_signals_sent = 0;
         self.kill(self.config.stopsignal, fx)
     }
 
@@ -303,6 +307,16 @@ impl Process {
         } else {
             self.config.stopasgroup
         };
+        self.kill_as(sig, as_group, fx)
+    }
+
+    /// `kill` to the process group or not, as the caller decides.
+    fn kill_as(&mut self, sig: i32, as_group: bool, fx: &mut Effects) -> Option<String> {
+        let name = self.config.name.clone();
+        if self.pid <= 0 {
+            // Never kill(0) or kill(-0): that would signal our own group.
+            return Some(format!("{} is not running", name));
+        }
         activity::debug(format!(
             "killing {} (pid {}) {}with signal {}",
             name,
@@ -482,8 +496,36 @@ impl Process {
                 activity::info(line);
             }
             ProcessState::Stopping if self.delay.is_some_and(|d| Instant::now() >= d) => {
-                activity::warn(format!("killing '{}' ({}) with SIGKILL", name, self.pid));
-                self.kill(libc::SIGKILL, fx);
+                match self
+                    .config
+                    .more_stopsignals
+                    .get(self.stop_signals_sent)
+                    .copied()
+                {
+                    // Several stop signals (an extension): the next one,
+                    // to the group as stopasgroup says, before any SIGKILL.
+                    Some(sig) => {
+                        let before = match self.stop_signals_sent {
+                            0 => self.config.stopsignal,
+                            n => self.config.more_stopsignals[n - 1],
+                        };
+                        self.stop_signals_sent += 1;
+                        activity::warn(format!(
+                            "signalling '{}' ({}) with {}: still running {} s after {}",
+                            name,
+                            self.pid,
+                            signal_name(sig),
+                            self.config.stopwaitsecs,
+                            signal_name(before)
+                        ));
+                        let as_group = self.config.stopasgroup;
+                        self.kill_as(sig, as_group, fx);
+                    }
+                    None => {
+                        activity::warn(format!("killing '{}' ({}) with SIGKILL", name, self.pid));
+                        self.kill(libc::SIGKILL, fx);
+                    }
+                }
             }
             _ => {}
         }
