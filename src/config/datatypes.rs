@@ -389,6 +389,21 @@ pub fn name_to_uid(name: &str) -> Result<u32, String> {
     }
 }
 
+/// A program's `user`: Python's user name or id, or (an extension of the
+/// Go supervisord) `user:group`, whose group replaces the user's own
+/// primary group. A value Python reads is read as Python does, errors too.
+pub fn user_and_group(s: &str) -> Result<(u32, Option<u32>), String> {
+    match name_to_uid(s) {
+        Ok(uid) => Ok((uid, None)),
+        Err(e) => match s.split_once(':') {
+            Some((u, g)) if !u.is_empty() && !g.is_empty() => {
+                Ok((name_to_uid(u)?, Some(name_to_gid(g)?)))
+            }
+            _ => Err(e),
+        },
+    }
+}
+
 /// `name_to_gid()`: a group name or a numeric gid that exists.
 pub fn name_to_gid(name: &str) -> Result<u32, String> {
     match py_int(name) {
@@ -654,6 +669,11 @@ pub mod users {
         unsafe { libc::getuid() }
     }
 
+    pub fn current_gid() -> u32 {
+        // SAFETY: getgid cannot fail and touches no memory.
+        unsafe { libc::getgid() }
+    }
+
     pub fn gid_of_name(name: &str) -> Option<u32> {
         let cname = CString::new(name).ok()?;
         // SAFETY: zeroed group struct is overwritten by getgrnam_r.
@@ -690,6 +710,25 @@ pub mod users {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_with_a_group() {
+        assert_eq!(user_and_group("root"), Ok((0, None)));
+        assert_eq!(user_and_group("0:0"), Ok((0, Some(0))));
+        assert_eq!(user_and_group("root:root"), Ok((0, Some(0))));
+        assert_eq!(
+            user_and_group("nosuchuser"),
+            Err("Invalid user name nosuchuser".to_string())
+        );
+        assert_eq!(
+            user_and_group("root:nosuchgroup"),
+            Err("Invalid group name nosuchgroup".to_string())
+        );
+        assert_eq!(
+            user_and_group("root:"),
+            Err("Invalid user name root:".to_string())
+        );
+    }
 
     #[test]
     fn stop_signal_lists() {

@@ -727,9 +727,12 @@ impl<'a> Loader<'a> {
             .map(|v| v.0)
             .filter(|v| !v.trim().eq_ignore_ascii_case("auto") && !v.is_empty());
         let user = self.get(section, "user", None, c, true)?;
-        let uid = match &user {
-            Some((u, origin)) => Some(dt::name_to_uid(u).map_err(|m| origin.wrap(&m))?),
-            None => None,
+        let (uid, gid) = match &user {
+            Some((u, origin)) => {
+                let (uid, gid) = dt::user_and_group(u).map_err(|m| origin.wrap(&m))?;
+                (Some(uid), gid)
+            }
+            None => (None, None),
         };
         let umask = self.opt_typed(section, "umask", c, dt::octal)?;
         let (process_name_raw, pn_origin) = self
@@ -827,6 +830,7 @@ impl<'a> Loader<'a> {
                 startretries,
                 user: user.as_ref().map(|u| u.0.clone()),
                 uid,
+                gid,
                 stdout,
                 stderr,
                 stopsignal,

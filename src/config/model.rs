@@ -202,6 +202,8 @@ pub struct ProcessConfig {
     pub startretries: i64,
     pub user: Option<String>,
     pub uid: Option<u32>,
+    /// The group of `user=user:group` (an extension); None: the user's own.
+    pub gid: Option<u32>,
     pub stdout: LogConfig,
     pub stderr: LogConfig,
     pub stopsignal: i32,

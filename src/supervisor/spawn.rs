@@ -204,8 +204,14 @@ pub fn spawn(
     // Resolve the user switch and pre-format every message the child may
     // need, so the child allocates nothing.
     let user = match cfg.uid {
-        Some(uid) if uid != users::current_uid() => {
-            let gid = users::passwd_by_uid(uid).map(|p| p.1).unwrap_or(uid);
+        // A switch when the user differs, or a `user:group` group does.
+        Some(uid)
+            if uid != users::current_uid()
+                || cfg.gid.is_some_and(|g| g != users::current_gid()) =>
+        {
+            let gid = cfg
+                .gid
+                .unwrap_or_else(|| users::passwd_by_uid(uid).map(|p| p.1).unwrap_or(uid));
             let name = users::name_of_uid(uid).unwrap_or_default();
             Some(UserSwitch {
                 uid,

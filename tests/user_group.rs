@@ -1,0 +1,86 @@
+//! `user=user:group` (an extension of the Go supervisord: Python reads a
+//! user only, and rejects this value): the program runs as the user with
+//! the group given instead of the user's own. Needs root to switch users;
+//! skipped otherwise.
+
+mod util;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use util::*;
+
+#[test]
+fn a_program_runs_with_the_group_given() {
+    // SAFETY: getuid cannot fail and touches no memory.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: switching users needs root");
+        return;
+    }
+    let dir = temp_dir();
+    let d = dir.path();
+    let conf = d.join("supervisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
+             [program:grouped]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody:root\n\
+             startsecs=0\nautorestart=false\nstdout_logfile={d}/grouped.log\n\n\
+             [program:plain]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody\n\
+             startsecs=0\nautorestart=false\nstdout_logfile={d}/plain.log\n",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    // The logs are written by the daemon (root), the program only writes
+    // to its pipe: nothing in the temp dir needs to be nobody's.
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _daemon = Guard::spawn(&mut cmd);
+    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(15), || read("grouped.log")
+            .ends_with('\n')
+            && read("plain.log").ends_with('\n')),
+        "no output; main log:\n{}",
+        read("sd.log")
+    );
+    let nobody = |field: &str| {
+        let out = Command::new("id")
+            .args([field, "nobody"])
+            .output()
+            .expect("id");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(read("grouped.log"), format!("{} 0\n", nobody("-u")));
+    assert_eq!(
+        read("plain.log"),
+        format!("{} {}\n", nobody("-u"), nobody("-g"))
+    );
+}
+
+#[test]
+fn a_bad_group_is_a_config_error() {
+    let dir = temp_dir();
+    let d = dir.path();
+    let conf = d.join("supervisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/sd.log\n\n[program:x]\ncommand=true\nuser=root:nosuchgroup\n",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    let (code, out, err) = run_with_timeout(
+        Command::new(our_bin()).arg("-n").arg("-c").arg(&conf),
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("Invalid group name nosuchgroup in section 'program:x'"),
+        "{err}"
+    );
+}
