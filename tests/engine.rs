@@ -246,7 +246,7 @@ fn environment_and_directory_reach_the_child() {
     let dir = temp_dir();
     let sub = dir.path().join("work");
     std::fs::create_dir(&sub).expect("mkdir");
-    let body = "[program:envy]\ncommand=/bin/sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $FOO $BAR; pwd; sleep 30'\n\
+    let body = "[program:envy]\ncommand=/bin/sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $FOO $BAR; pwd; exec sleep 30'\n\
                 directory=%(here)s/work\nenvironment=FOO=\"a b\",BAR=%(program_name)s\nstdout_logfile=%(here)s/env.log\nstartsecs=0\n";
     let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
     let out = dir.path().join("env.log");
@@ -441,7 +441,7 @@ fn user_switch_runs_the_child_as_that_user() {
     let dir = temp_dir();
     // The log file is opened by supervisord (root); the child only writes
     // to its pipe, so nobody needs no access to the temp dir.
-    let body = "[program:who]\ncommand=/bin/sh -c 'id -u; sleep 30'\nuser=nobody\nstartsecs=0\nstdout_logfile=%(here)s/who.log\n";
+    let body = "[program:who]\ncommand=/bin/sh -c 'id -u; exec sleep 30'\nuser=nobody\nstartsecs=0\nstdout_logfile=%(here)s/who.log\n";
     let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
     let out = dir.path().join("who.log");
     assert!(wait_until(WAIT, || !std::fs::read_to_string(&out)

@@ -216,34 +216,7 @@ impl Drop for Daemon {
     }
 }
 
-/// The parent pid of `pid`, from /proc.
-pub fn ppid_of(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(1)?.parse().ok()
-}
-
-/// Every live process below `pid`.
-pub fn descendants(pid: i32) -> Vec<i32> {
-    let all: Vec<(i32, i32)> = std::fs::read_dir("/proc")
-        .map(|rd| {
-            rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-                .filter_map(|p| Some((p, ppid_of(p)?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut out = vec![];
-    let mut frontier = vec![pid];
-    while let Some(p) = frontier.pop() {
-        for &(c, pp) in &all {
-            if pp == p && !out.contains(&c) {
-                out.push(c);
-                frontier.push(c);
-            }
-        }
-    }
-    out
-}
+pub use crate::util::descendants;
 
 pub fn alive(pid: i32) -> bool {
     // A zombie still has /proc/<pid>; count it as gone.

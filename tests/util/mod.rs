@@ -108,14 +108,58 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         let pid = self.child.id() as i32;
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return; // exited on its own, and stopped its programs
+        }
+        // Frozen, it starts no program between the look and the kill.
+        // SAFETY: kill(2) on the pid of a child we started.
+        unsafe {
+            libc::kill(pid, libc::SIGSTOP);
+        }
+        // supervisord puts each program in a process group of its own, so
+        // killing the daemon's group would leave them orphaned: they are
+        // killed by pid.
+        let kids = descendants(pid);
         // SAFETY: kill(2) with a negative pid signals our own test's process
-        // group; no memory is involved.
+        // group, then pids this process tree held a moment ago.
         unsafe {
             libc::kill(-pid, libc::SIGKILL);
             libc::kill(pid, libc::SIGKILL);
+            for k in kids {
+                libc::kill(k, libc::SIGKILL);
+            }
         }
         let _ = self.child.wait();
     }
+}
+
+/// The parent pid of `pid`, from /proc.
+pub fn ppid_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(1)?.parse().ok()
+}
+
+/// Every live process below `pid`.
+pub fn descendants(pid: i32) -> Vec<i32> {
+    let all: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .filter_map(|p| Some((p, ppid_of(p)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = vec![];
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for &(c, pp) in &all {
+            if pp == p && !out.contains(&c) {
+                out.push(c);
+                frontier.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Runs a command to completion with a deadline; returns (code, stdout, stderr).
