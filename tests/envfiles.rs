@@ -7,7 +7,7 @@
 mod util;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use util::*;
 
@@ -25,7 +25,7 @@ fn config(dir: &Path, envfiles: &str) -> String {
          environment=A=\"sup\",D=\"sup\"\n\n\
          [unix_http_server]\nfile={d}/s.sock\n\n\
          [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+         {RPCINTERFACE}\
          [program:show]\ncommand=sh -c 'echo \"A=$A B=$B C=$C D=$D\"; exec sleep 1000'\n\
          startsecs=0\nstdout_logfile={d}/show.log\nenvironment=C=\"prog\"\nenvFiles={envfiles}\n",
         d = dir.display()
@@ -50,12 +50,7 @@ fn program_sees_its_files_between_its_environment_and_supervisords() {
     write(&d.join("sub/two.env"), "B=\"file2\" # wins over one.env\n");
     let conf = d.join("supervisord.conf");
     write(&conf, &config(d, "one.env, sub/two.env"));
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Guard::spawn(&mut cmd);
+    let _daemon = start_ours(&conf);
     let log = d.join("show.log");
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
     assert!(

@@ -8,7 +8,6 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use util::*;
 
@@ -32,23 +31,11 @@ fn connection_threads(pid: i32) -> usize {
 /// the port accepts connections.
 fn start_daemon(d: &std::path::Path, programs: &str) -> (Guard, u16) {
     let port = free_port();
-    let conf = d.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\n\n\
-             [inet_http_server]\nport=127.0.0.1:{port}\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n{programs}",
-            d = d.display()
-        ),
-    )
-    .expect("config");
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let daemon = Guard::spawn(&mut cmd);
+    let conf = write_conf(
+        d,
+        &format!("[inet_http_server]\nport=127.0.0.1:{port}\n\n{RPCINTERFACE}{programs}"),
+    );
+    let daemon = start_ours(&conf);
     // Probe with a whole request that closes its connection, so the
     // probe's thread is known to come and go before the test counts.
     let answered = || {

@@ -7,7 +7,6 @@ mod util;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use util::*;
 
@@ -40,25 +39,15 @@ fn metrics_report_every_program_behind_auth() {
     let dir = temp_dir();
     let d = dir.path();
     let port = free_port();
-    let conf = d.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
-             [inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=pass\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+    let conf = write_conf(
+        d,
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=pass\n\n{RPCINTERFACE}\
              [program:web]\ncommand=sleep 1000\nstartsecs=0\n\n\
-             [program:job]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n",
-            d = d.display()
+             [program:job]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n"
         ),
-    )
-    .expect("config");
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Guard::spawn(&mut cmd);
+    );
+    let _daemon = start_ours(&conf);
     let log = d.join("sd.log");
     assert!(
         wait_until(Duration::from_secs(15), || {

@@ -5,7 +5,6 @@
 
 mod util;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use util::*;
 
@@ -13,25 +12,14 @@ use util::*;
 fn programs_take_the_keys_they_lack() {
     let dir = temp_dir();
     let d = dir.path();
-    let conf = d.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\n\n\
-             [program-default]\nstartsecs=0\nautorestart=false\n\
-             stdout_logfile=%(here)s/%(program_name)s.out\nenvironment=WHO=\"default\"\n\n\
-             [program:a]\ncommand=sh -c 'echo a $WHO; exit 1'\n\n\
-             [program:b]\ncommand=sh -c 'echo b $WHO; exit 1'\nenvironment=WHO=\"own\"\n",
-            d = d.display()
-        ),
-    )
-    .expect("config");
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Guard::spawn(&mut cmd);
+    let conf = write_conf(
+        d,
+        "[program-default]\nstartsecs=0\nautorestart=false\n\
+         stdout_logfile=%(here)s/%(program_name)s.out\nenvironment=WHO=\"default\"\n\n\
+         [program:a]\ncommand=sh -c 'echo a $WHO; exit 1'\n\n\
+         [program:b]\ncommand=sh -c 'echo b $WHO; exit 1'\nenvironment=WHO=\"own\"\n",
+    );
+    let _daemon = start_ours(&conf);
     let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(15), || {

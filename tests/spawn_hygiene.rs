@@ -110,25 +110,16 @@ fn children_inherit_nothing_of_ours() {
 /// files, once all are RUNNING.
 fn daemon_fds_with_programs(n: usize) -> usize {
     let dir = temp_dir();
-    let conf = dir.path().join("supervisord.conf");
-    let mut text = format!(
-        "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
-         [unix_http_server]\nfile={d}/s.sock\n\n\
-         [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n",
-        d = dir.path().display()
+    let mut sections = format!(
+        "[unix_http_server]\nfile={}/s.sock\n\n{RPCINTERFACE}",
+        dir.path().display()
     );
     for i in 0..n {
-        text.push_str(&format!(
+        sections.push_str(&format!(
             "[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n"
         ));
     }
-    std::fs::write(&conf, text).expect("config");
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let guard = Guard::spawn(&mut cmd);
+    let guard = start_ours(&write_conf(dir.path(), &sections));
     let log_path = dir.path().join("sd.log");
     assert!(
         wait_until(Duration::from_secs(20), || {

@@ -4,7 +4,7 @@
 
 mod util;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use util::*;
 
@@ -12,29 +12,20 @@ use util::*;
 fn each_stop_signal_in_turn_then_sigkill() {
     let dir = temp_dir();
     let d = dir.path();
-    let conf = d.join("supervisord.conf");
     // `polite` leaves on INT only; `deaf` ignores both and needs SIGKILL.
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
-             [unix_http_server]\nfile={d}/s.sock\n\n\
-             [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+    let conf = write_conf(
+        d,
+        &format!(
+            "[unix_http_server]\nfile={d}/s.sock\n\n\
+             [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n{RPCINTERFACE}\
              [program:polite]\ncommand=sh -c 'trap \"echo got-TERM\" TERM; trap \"echo got-INT; exit 0\" INT; while :; do sleep 0.1; done'\n\
              startsecs=0\nstopsignal=TERM, INT\nstopwaitsecs=1\nstdout_logfile={d}/polite.log\n\n\
              [program:deaf]\ncommand=sh -c 'trap \"\" TERM INT; while :; do sleep 0.1; done'\n\
              startsecs=0\nstopsignal=TERM INT\nstopwaitsecs=1\n",
             d = d.display()
         ),
-    )
-    .expect("config");
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Guard::spawn(&mut cmd);
+    );
+    let _daemon = start_ours(&conf);
     let log = || std::fs::read_to_string(d.join("sd.log")).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(15), || {

@@ -5,7 +5,7 @@
 
 mod util;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use util::*;
 
@@ -18,27 +18,19 @@ fn a_program_runs_with_the_group_given() {
     }
     let dir = temp_dir();
     let d = dir.path();
-    let conf = d.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
-             [program:grouped]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody:root\n\
+    // The logs are written by the daemon (root), the program only writes
+    // to its pipe: nothing in the temp dir needs to be nobody's.
+    let conf = write_conf(
+        d,
+        &format!(
+            "[program:grouped]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody:root\n\
              startsecs=0\nautorestart=false\nstdout_logfile={d}/grouped.log\n\n\
              [program:plain]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody\n\
              startsecs=0\nautorestart=false\nstdout_logfile={d}/plain.log\n",
             d = d.display()
         ),
-    )
-    .expect("config");
-    // The logs are written by the daemon (root), the program only writes
-    // to its pipe: nothing in the temp dir needs to be nobody's.
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Guard::spawn(&mut cmd);
+    );
+    let _daemon = start_ours(&conf);
     let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(15), || read("grouped.log")

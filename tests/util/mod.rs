@@ -188,3 +188,32 @@ fn read_all<R: std::io::Read>(r: Option<R>) -> String {
     }
     String::from_utf8_lossy(&s).into_owned()
 }
+
+/// The standard XML-RPC interface section, which every config that talks
+/// to its daemon needs.
+pub const RPCINTERFACE: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+
+/// Writes `dir/supervisord.conf`: a `[supervisord]` section that keeps its
+/// activity log (`sd.log`), pidfile and child logs in `dir` and stays in
+/// the foreground, followed by `sections`. Returns the path.
+pub fn write_conf(dir: &Path, sections: &str) -> PathBuf {
+    let conf = dir.join("supervisord.conf");
+    let text = format!(
+        "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n{sections}",
+        d = dir.display()
+    );
+    std::fs::write(&conf, text).expect("write config");
+    conf
+}
+
+/// Our daemon on `conf`, its output discarded; dropping the guard kills
+/// it and its programs.
+pub fn start_ours(conf: &Path) -> Guard {
+    use std::process::Stdio;
+    let mut cmd = Command::new(our_bin());
+    cmd.arg("-c")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    Guard::spawn(&mut cmd)
+}
