@@ -11,7 +11,6 @@ pub mod faults;
 pub mod supervisor_ns;
 pub mod xmlrpc;
 
-use crate::supervisor::state::Mood;
 use crate::supervisor::{LoopHandle, Supervisor};
 use std::sync::{mpsc, Arc, RwLock};
 use supervisor_ns::{Offload, Outcome, Step};
@@ -130,36 +129,19 @@ impl Dispatcher {
         if params.len() < least || params.len() > most {
             return Err(faults::bare(faults::INCORRECT_PARAMETERS));
         }
+        if let Some(outcome) = self.by_mood(name) {
+            return outcome;
+        }
         self.on_loop(name.to_string(), params)
     }
 
-    /// The calls whose answer is the mood and constants, answered here
-    /// from the mood the loop publishes: the most frequent call of
-    /// monitoring tools (getState) then costs no trip to the loop thread
-    /// and back. Same answers and faults as on the loop.
+    /// A call answered by the mood and constants alone
+    /// ([`supervisor_ns::by_mood`]), from the mood the loop publishes: the
+    /// most frequent call of monitoring tools (getState) then costs no
+    /// trip to the loop thread and back.
     fn by_mood(&self, name: &str) -> Option<Outcome> {
-        if !matches!(
-            name,
-            "getState" | "getAPIVersion" | "getVersion" | "getSupervisorVersion" | "getPID"
-        ) {
-            return None;
-        }
-        let mood = match self.target.read() {
-            Ok(t) => t.handle.mood(),
-            Err(_) => return None,
-        };
-        if mood < Mood::Running {
-            return Some(Err(faults::bare(faults::SHUTDOWN_STATE)));
-        }
-        Some(Ok(match name {
-            "getState" => Value::structure([
-                ("statecode", Value::Int(mood.code())),
-                ("statename", Value::from(mood.name())),
-            ]),
-            "getSupervisorVersion" => Value::from(crate::SUPERVISOR_VERSION),
-            "getPID" => Value::Int(i64::from(std::process::id())),
-            _ => Value::from(crate::API_VERSION),
-        }))
+        let mood = self.target.read().ok()?.handle.mood();
+        supervisor_ns::by_mood(name, mood)
     }
 
     /// Sends a supervisor.* call to the loop and waits for its answer. A

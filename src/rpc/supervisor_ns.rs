@@ -97,7 +97,31 @@ pub fn call(sup: &mut Supervisor, method: &str, params: &[Value]) -> Step {
     or_fault(dispatch(sup, method, params))
 }
 
+/// The calls whose answer is the mood and constants alone, with Python's
+/// fault while stopping; None for every other method. The dispatcher
+/// answers them off the loop from the mood the loop publishes.
+pub fn by_mood(method: &str, mood: Mood) -> Option<Outcome> {
+    let value = match method {
+        "getAPIVersion" | "getVersion" => Value::from(crate::API_VERSION),
+        "getSupervisorVersion" => Value::from(crate::SUPERVISOR_VERSION),
+        "getState" => Value::structure([
+            ("statecode", Value::Int(mood.code())),
+            ("statename", Value::from(mood.name())),
+        ]),
+        "getPID" => Value::Int(i64::from(std::process::id())),
+        _ => return None,
+    };
+    Some(if mood < Mood::Running {
+        Err(f::bare(f::SHUTDOWN_STATE))
+    } else {
+        Ok(value)
+    })
+}
+
 fn dispatch(sup: &mut Supervisor, method: &str, p: &[Value]) -> Result<Step, Fault> {
+    if let Some(outcome) = by_mood(method, sup.mood) {
+        return Ok(outcome.into());
+    }
     // sendRemoteCommEvent is the one call Python serves while stopping;
     // the signal calls check the mood only after signalling, as Python.
     if !matches!(
@@ -107,15 +131,7 @@ fn dispatch(sup: &mut Supervisor, method: &str, p: &[Value]) -> Result<Step, Fau
         check_mood(sup)?;
     }
     let step: Step = match method {
-        "getAPIVersion" | "getVersion" => Ok(Value::from(crate::API_VERSION)).into(),
-        "getSupervisorVersion" => Ok(Value::from(crate::SUPERVISOR_VERSION)).into(),
         "getIdentification" => Ok(Value::from(&sup.config.supervisord.identifier)).into(),
-        "getState" => Ok(Value::structure([
-            ("statecode", Value::Int(sup.mood.code())),
-            ("statename", Value::from(sup.mood.name())),
-        ]))
-        .into(),
-        "getPID" => Ok(Value::Int(i64::from(std::process::id()))).into(),
         "readLog" | "readMainLog" => {
             let (offset, length) = (int_arg(p, 0)?, int_arg(p, 1)?);
             let path = main_log_path(sup);
@@ -1064,6 +1080,23 @@ fn display_value(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mood_calls_answer_running_and_fault_otherwise() {
+        let state = by_mood("getState", Mood::Running).map(|o| o.ok());
+        assert_eq!(
+            state,
+            Some(Some(Value::structure([
+                ("statecode", Value::Int(1)),
+                ("statename", Value::from("RUNNING")),
+            ])))
+        );
+        for mood in [Mood::Restarting, Mood::Shutdown] {
+            let fault = by_mood("getAPIVersion", mood).and_then(|o| o.err());
+            assert_eq!(fault.map(|f| f.code), Some(f::SHUTDOWN_STATE));
+        }
+        assert!(by_mood("getProcessInfo", Mood::Running).is_none());
+    }
 
     #[test]
     fn namespecs() {
