@@ -699,9 +699,12 @@ impl<'a> Loader<'a> {
         let autorestart = self.typed(section, "autorestart", "unexpected", c, dt::auto_restart)?;
         let startsecs = self.typed(section, "startsecs", "1", c, dt::integer)?;
         let startretries = self.typed(section, "startretries", "3", c, dt::integer)?;
-        let mut stopsignals = self.typed(section, "stopsignal", "TERM", c, dt::signal_list)?;
-        let more_stopsignals = stopsignals.split_off(1.min(stopsignals.len()));
-        let stopsignal = stopsignals.first().copied().unwrap_or(libc::SIGTERM);
+        let stopsignals = self.typed(section, "stopsignal", "TERM", c, dt::signal_list)?;
+        // signal_list gives at least one signal.
+        let (stopsignal, more_stopsignals) = match stopsignals.split_first() {
+            Some((first, rest)) => (*first, rest.to_vec()),
+            None => (libc::SIGTERM, Vec::new()),
+        };
         let stopwaitsecs = self.typed(section, "stopwaitsecs", "10", c, dt::integer)?;
         let stopasgroup = self.typed(section, "stopasgroup", "false", c, dt::boolean)?;
         let killasgroup = self.typed(
