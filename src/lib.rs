@@ -14,8 +14,11 @@ pub mod events;
 pub mod http;
 pub mod logs;
 pub mod pidproxy;
+pub mod pycompat;
 pub mod rpc;
 pub mod supervisor;
+#[allow(unsafe_code)]
+pub mod sys;
 
 /// The version we report for ourselves (`supervisord -v`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

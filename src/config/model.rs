@@ -238,6 +238,17 @@ pub fn make_namespec(group: &str, name: &str) -> String {
     }
 }
 
+/// Python's `split_namespec`: `g:p` names process `p` of group `g`;
+/// `g:*` and `g:` name the whole group; a bare `name` names the group
+/// and the process of that name.
+pub fn split_namespec(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once(':') {
+        Some((g, p)) if p.is_empty() || p == "*" => (g, None),
+        Some((g, p)) => (g, Some(p)),
+        None => (spec, Some(spec)),
+    }
+}
+
 /// One output channel's logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogConfig {

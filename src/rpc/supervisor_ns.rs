@@ -9,7 +9,7 @@
 
 use super::faults as f;
 use super::xmlrpc::{Fault, Value};
-use crate::config::make_namespec;
+use crate::config::{make_namespec, split_namespec};
 use crate::supervisor::process::Process;
 use crate::supervisor::spawn::SpawnErrorKind;
 use crate::supervisor::state::{Mood, ProcessState};
@@ -321,16 +321,6 @@ fn truthy(v: &Value) -> bool {
 
 // ---------------------------------------------------------------------------
 // Names
-
-/// Python's split_namespec: `g:p`, `g:*` or `g:` (the group), or `name`
-/// (group and process of that name).
-fn split_namespec(spec: &str) -> (&str, Option<&str>) {
-    match spec.split_once(':') {
-        Some((g, p)) if p.is_empty() || p == "*" => (g, None),
-        Some((g, p)) => (g, Some(p)),
-        None => (spec, Some(spec)),
-    }
-}
 
 /// The group and (unless the spec names a whole group) the process.
 fn lookup(sup: &Supervisor, spec: &str) -> Result<(usize, Option<usize>), Fault> {

@@ -865,13 +865,7 @@ impl Supervisor {
     /// waitpid(-1, WNOHANG) until nothing is left to reap: our children
     /// and, as PID 1, orphans re-parented to us.
     fn reap(&mut self) {
-        loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes only into `status`.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                return;
-            }
+        while let Some((pid, status)) = crate::sys::process::reap_any() {
             self.again = true;
             let found = self.groups.iter().enumerate().find_map(|(gi, g)| {
                 g.processes

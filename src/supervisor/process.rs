@@ -329,7 +329,7 @@ impl Process {
             Some(Instant::now() + Duration::from_secs(self.config.stopwaitsecs.max(0) as u64));
         self.apply(Event::Kill, true, fx);
         let target = if as_group { -self.pid } else { self.pid };
-        if let Err(e) = send_signal(target, sig) {
+        if let Err(e) = crate::sys::process::kill(target, sig) {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 activity::debug(format!(
                     "unable to signal {} (pid {}), it probably just exited on its own: {}",
@@ -365,7 +365,7 @@ impl Process {
             self.pid,
             signal_name(sig)
         ));
-        if let Err(e) = send_signal(self.pid, sig) {
+        if let Err(e) = crate::sys::process::kill(self.pid, sig) {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 activity::debug(format!(
                     "unable to signal {} (pid {}), it probably just now exited on its own: {}",
@@ -618,16 +618,6 @@ impl Process {
     }
 }
 
-/// kill(2), the one place the engine signals a child (or its group).
-fn send_signal(target: i32, sig: i32) -> std::io::Result<()> {
-    // SAFETY: kill(2) takes plain integers and touches no memory.
-    if unsafe { libc::kill(target, sig) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
 /// The resolved path of a child log, creating an AUTO file's name.
 fn log_path(
     cfg: &LogConfig,
@@ -640,7 +630,7 @@ fn log_path(
         LogFile::Path(p) => Some(p.clone()),
         LogFile::Auto => {
             let prefix = format!("{}-{}---{}-", name, channel, identifier);
-            match make_temp_file(childlogdir, &prefix, ".log") {
+            match crate::pycompat::tempfile::mkstemp(childlogdir, &prefix, ".log") {
                 Ok(p) => Some(p),
                 Err(e) => {
                     activity::error(format!(
@@ -666,27 +656,6 @@ fn open_log(path: Option<&Path>, cfg: &LogConfig) -> Option<SharedLog> {
             None
         }
     }
-}
-
-/// mkstemp with a prefix and suffix (Python's tempfile.mkstemp naming).
-fn make_temp_file(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<PathBuf> {
-    let template = dir.join(format!("{}XXXXXX{}", prefix, suffix));
-    let mut bytes = template.into_os_string().into_encoded_bytes();
-    bytes.push(0);
-    // SAFETY: bytes is a NUL-terminated, writable template that mkstemps
-    // fills in place; the returned fd is closed right away.
-    let fd = unsafe { libc::mkstemps(bytes.as_mut_ptr().cast(), suffix.len() as libc::c_int) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: fd was just returned by mkstemps and is owned here.
-    unsafe { libc::close(fd) };
-    bytes.pop();
-    // SAFETY: the bytes came from an OsString and mkstemps only replaced
-    // ASCII X's with ASCII characters.
-    Ok(PathBuf::from(unsafe {
-        std::ffi::OsString::from_encoded_bytes_unchecked(bytes)
-    }))
 }
 
 /// Python's decode_wait_status: (exit status or -1, description).

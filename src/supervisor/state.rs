@@ -15,6 +15,23 @@ pub enum ProcessState {
 }
 
 impl ProcessState {
+    /// Every state, in code order.
+    pub const ALL: [ProcessState; 8] = [
+        ProcessState::Stopped,
+        ProcessState::Starting,
+        ProcessState::Running,
+        ProcessState::Backoff,
+        ProcessState::Stopping,
+        ProcessState::Exited,
+        ProcessState::Fatal,
+        ProcessState::Unknown,
+    ];
+
+    /// The state a code (as RPC answers carry it) stands for.
+    pub fn from_code(code: i64) -> Option<ProcessState> {
+        ProcessState::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub fn code(self) -> i64 {
         match self {
             ProcessState::Stopped => 0,
@@ -178,22 +195,17 @@ mod tests {
     use super::ProcessState as S;
     use super::*;
 
-    const ALL: [S; 8] = [
-        S::Stopped,
-        S::Starting,
-        S::Running,
-        S::Backoff,
-        S::Stopping,
-        S::Exited,
-        S::Fatal,
-        S::Unknown,
-    ];
+    const ALL: [S; 8] = S::ALL;
 
     #[test]
     fn codes_and_names() {
         assert_eq!(S::Backoff.code(), 30);
         assert_eq!(S::Unknown.code(), 1000);
         assert_eq!(S::Exited.name(), "EXITED");
+        for st in ALL {
+            assert_eq!(S::from_code(st.code()), Some(st));
+        }
+        assert_eq!(S::from_code(7), None);
         assert_eq!(Mood::Shutdown.code(), -1);
         assert!(Mood::Shutdown < Mood::Restarting && Mood::Restarting < Mood::Running);
     }
