@@ -36,7 +36,7 @@ pub fn supervisord_main(argv0: &str, args: Vec<OsString>) -> i32 {
         print!("{}", describe(&cfg));
         return 0;
     }
-    crate::supervisor::run(cfg, opts, argv0)
+    crate::daemon::run(cfg, opts, argv0)
 }
 
 /// Finds, reads and validates the config, then applies the command line.

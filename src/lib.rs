@@ -2,14 +2,21 @@
 //!
 //! The library holds every part; `main.rs` only dispatches on the name the
 //! binary was called by. `app` holds the entry points; `cli` the command
-//! lines; `config` reads the config file; `supervisor` is the loop; `logs`
-//! the log writers; `rpc` the XML-RPC codec and methods; `http` the
-//! servers; `ctl` the client.
+//! lines; `config` reads the config file; `daemon` is the daemon's
+//! lifecycle around the loop; `supervisor` is the loop; `logs` the log
+//! writers; `events` the event system; `rpc` the XML-RPC codec and
+//! methods; `http` the servers; `ctl` the client; `sys` the only place
+//! with `unsafe`; `pycompat` Python's quirks we match.
+//!
+//! Imports run one way: `app` → `daemon` → `http` → `rpc` → `supervisor`
+//! → `events`/`logs`/`config` → `sys`/`pycompat`. The loop knows no
+//! transport, and `http` and `rpc` never touch process state.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod ctl;
+pub mod daemon;
 pub mod events;
 pub mod http;
 pub mod logs;

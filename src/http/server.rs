@@ -21,7 +21,6 @@ use crate::config::ServerConfig;
 use crate::logs::activity;
 use crate::rpc::xmlrpc;
 use crate::rpc::Dispatcher;
-use crate::supervisor::LoopHandle;
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -52,7 +51,6 @@ const CONNECTION_STACK: usize = 1024 * 1024;
 /// connection (which ends `tail -f` streams too).
 pub struct HttpServers {
     served: Vec<Arc<Served>>,
-    dispatcher: Dispatcher,
     accept_threads: Vec<JoinHandle<()>>,
 }
 
@@ -125,12 +123,7 @@ type Out<'a> = BufWriter<&'a Stream>;
 impl HttpServers {
     /// Starts serving on the sockets bound at start-up, for the loop
     /// behind `handle`.
-    pub fn start(
-        bound: Vec<BoundServer>,
-        handle: LoopHandle,
-        namespaces: Vec<String>,
-    ) -> std::io::Result<HttpServers> {
-        let dispatcher = Dispatcher::new(handle, namespaces);
+    pub fn start(bound: Vec<BoundServer>, dispatcher: Dispatcher) -> std::io::Result<HttpServers> {
         let mut served = Vec::new();
         let mut accept_threads = Vec::new();
         for b in bound {
@@ -158,7 +151,6 @@ impl HttpServers {
         }
         Ok(HttpServers {
             served,
-            dispatcher,
             accept_threads,
         })
     }
@@ -166,11 +158,6 @@ impl HttpServers {
     /// The server configs these sockets were made from.
     pub fn configs(&self) -> Vec<ServerConfig> {
         self.served.iter().map(|s| s.bound.config.clone()).collect()
-    }
-
-    /// Serves the next life of the loop (after a restart).
-    pub fn attach(&self, handle: LoopHandle, namespaces: Vec<String>) {
-        self.dispatcher.attach(handle, namespaces);
     }
 }
 

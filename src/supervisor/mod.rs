@@ -9,13 +9,11 @@ pub mod spawn;
 pub mod state;
 pub mod stdin;
 
-use crate::cli::supervisord::DaemonOptions;
-use crate::config::{Config, GroupConfig, GroupKind, MainLogFile, MessageLevel};
+use crate::config::{Config, GroupConfig, GroupKind};
 use crate::events::listener::ListenerState;
 use crate::events::pool::Pool;
 use crate::events::{self, EventType};
-use crate::http::server::HttpServers;
-use crate::logs::activity::{self, Level, MainLogConfig, MainLogTarget};
+use crate::logs::activity;
 use crate::logs::pump::{Channel, PumpEvent};
 use mio::{Events, Interest, Poll, Token, Waker};
 use process::{Effects, Process, StateChange};
@@ -71,6 +69,39 @@ impl LoopHandle {
     }
 }
 
+/// Reads the config file again (reloadConfig, `reread`); the daemon
+/// gives the loop this, so the loop need not know the command line.
+pub type Reload = Box<dyn Fn() -> Result<Config, String> + Send>;
+
+/// What wakes the loop: the signal self-pipe and the waker other threads
+/// use, on one poller. Made before the daemon forks into the background,
+/// so no signal sent to the new pid is missed.
+pub struct Wakeups {
+    poll: Poll,
+    signals: Signals,
+    waker: Arc<Waker>,
+}
+
+impl Wakeups {
+    /// Installs the signal handlers; the error says what failed.
+    pub fn new() -> Result<Wakeups, String> {
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD])
+            .map_err(|e| format!("cannot install signal handlers: {}", e))?;
+        let poll = Poll::new().map_err(|e| format!("cannot create poller: {}", e))?;
+        poll.registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)
+            .map_err(|e| format!("cannot watch signals: {}", e))?;
+        let waker = Waker::new(poll.registry(), WAKER)
+            .map(Arc::new)
+            .map_err(|e| format!("cannot create waker: {}", e))?;
+        Ok(Wakeups {
+            poll,
+            signals,
+            waker,
+        })
+    }
+}
+
 /// The loop has exited (shutdown or restart); the job was not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoopGone;
@@ -104,7 +135,6 @@ impl Group {
 /// The loop's state. Public fields are for jobs sent by the RPC layer.
 pub struct Supervisor {
     pub config: Config,
-    pub options: DaemonOptions,
     pub groups: Vec<Group>,
     /// Written only through `set_mood`, which publishes it.
     pub mood: Mood,
@@ -117,6 +147,8 @@ pub struct Supervisor {
     handle: LoopHandle,
     rx: mpsc::Receiver<Job>,
     pump_rx: mpsc::Receiver<PumpMsg>,
+    /// The poller and the signal self-pipe; taken while the loop runs.
+    wakeups: Option<(Poll, Signals)>,
     own_path: Option<String>,
     /// SUPERVISOR_SERVER_URL for children, computed once per config.
     server_url: Option<String>,
@@ -126,217 +158,28 @@ pub struct Supervisor {
     ticks: std::collections::BTreeMap<u64, u64>,
     /// When shutdown stops waiting for busy event listeners.
     listener_grace: Option<Instant>,
-    /// How the daemon was called, to find the config again on reread.
-    argv0: String,
+    /// Reads the config again, for reread.
+    reload: Reload,
     /// Bumped by every reread: groups made from the current
     /// `config.groups` carry the same number (getAllConfigInfo shows the
     /// resolved AUTO log names only for those, as Python does).
     pub config_generation: u64,
 }
 
-/// Runs the daemon until it is told to exit; returns the exit code.
-/// SIGHUP and `supervisor.restart` go round again with a fresh config.
-pub fn run(cfg: Config, opts: DaemonOptions, argv0: &str) -> i32 {
-    // Children are spawned without code of ours before exec when they can
-    // be; they must not inherit ignored signals, a mask or stray fds.
-    spawn::reset_inherited_signals();
-    spawn::mark_inherited_fds_cloexec();
-    let mut cfg = cfg;
-    let mut first = true;
-    // The HTTP servers outlive a restart when their config is unchanged,
-    // so clients' keep-alive connections carry on with the next life.
-    let mut http: Option<HttpServers> = None;
-    loop {
-        match run_once(cfg, &opts, first, argv0, &mut http) {
-            Ok(Mood::Restarting) => {}
-            Ok(_) => return 0,
-            Err(code) => return code,
-        }
-        first = false;
-        // Python re-reads the command line and the config from disk; a
-        // config that became invalid ends the daemon with its usage error.
-        activity::hold();
-        cfg = match crate::app::load_for_daemon(argv0, &opts) {
-            Ok(c) => c,
-            Err(msg) => {
-                activity::crit(format!("Error: {}", msg));
-                eprintln!("Error: {}", msg);
-                eprintln!("For help, use {} -h", argv0);
-                return 2;
-            }
-        };
-    }
-}
-
-fn usage_exit(msg: &str) -> i32 {
-    activity::flush_pending_to_stderr();
-    eprintln!("Error: {}", msg);
-    2
-}
-
-/// One life of the loop, from a config to shutdown or restart.
-fn run_once(
-    cfg: Config,
-    opts: &DaemonOptions,
-    first: bool,
-    argv0: &str,
-    http: &mut Option<HttpServers>,
-) -> Result<Mood, i32> {
-    let sup_cfg = cfg.supervisord.clone();
-    let mut criticals = Vec::new();
-    let mut infos = Vec::new();
-    match daemon::set_uid(sup_cfg.user.as_deref()) {
-        Ok(msgs) => {
-            for (crit, m) in msgs {
-                if crit {
-                    criticals.push(m)
-                } else {
-                    infos.push(m)
-                }
-            }
-        }
-        Err(m) => return Err(usage_exit(&m)),
-    }
-    if first {
-        match daemon::set_rlimits(sup_cfg.minfds, sup_cfg.minprocs) {
-            Ok(m) => infos.extend(m),
-            Err(m) => return Err(usage_exit(&m)),
-        }
-    }
-    let level = Level::from_config(&sup_cfg.loglevel).unwrap_or(Level::Info);
-    let target = match &sup_cfg.logfile {
-        MainLogFile::Syslog => MainLogTarget::Syslog,
-        MainLogFile::Path(p) => MainLogTarget::File(p.clone()),
-    };
-    let log_cfg = MainLogConfig {
-        target,
-        maxbytes: sup_cfg.logfile_maxbytes,
-        backups: sup_cfg.logfile_backups.clamp(0, u32::MAX as i64) as u32,
-        level,
-        echo_stdout: sup_cfg.nodaemon && !sup_cfg.silent,
-    };
-    if let Err(e) = activity::init(log_cfg) {
-        return Err(usage_exit(&format!("cannot open the log file: {}", e)));
-    }
-    // Python replays the parse messages: criticals, warnings, then infos.
-    for m in &criticals {
-        activity::crit(m);
-    }
-    for m in cfg
-        .messages
-        .iter()
-        .filter(|m| m.level == MessageLevel::Critical)
-    {
-        activity::crit(&m.text);
-    }
-    for m in cfg
-        .messages
-        .iter()
-        .filter(|m| m.level == MessageLevel::Warn)
-    {
-        activity::warn(&m.text);
-    }
-    for m in cfg
-        .messages
-        .iter()
-        .filter(|m| m.level == MessageLevel::Info)
-    {
-        activity::info(&m.text);
-    }
-    for m in &infos {
-        activity::info(m);
-    }
-    if !sup_cfg.nocleanup {
-        daemon::clear_auto_child_logs(&sup_cfg.childlogdir, &sup_cfg.identifier);
-    }
-
-    // Python opens its HTTP servers before daemonizing, so a port in use
-    // is reported on the terminal and ends start-up with exit 2.
-    if http
-        .as_ref()
-        .is_some_and(|h| h.configs() != cfg.servers.as_slice())
-    {
-        *http = None; // closes the old sockets before binding new ones
-    }
-    let bound = if http.is_none() {
-        match crate::http::listen::bind_all(&cfg.servers) {
-            Ok(s) => Some(s),
-            Err(m) => return Err(usage_exit(&m)),
-        }
-    } else {
-        None
-    };
-    crate::http::listen::announce(&cfg.servers, &cfg.rpcinterfaces);
-    let mut signals = match Signals::new([SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD]) {
-        Ok(s) => s,
-        Err(e) => {
-            return Err(usage_exit(&format!(
-                "cannot install signal handlers: {}",
-                e
-            )))
-        }
-    };
-    if !sup_cfg.nodaemon && first {
-        daemon::daemonize(sup_cfg.directory.as_deref(), sup_cfg.umask);
-    }
-    let pidfile_written = daemon::write_pidfile(&sup_cfg.pidfile);
-    let mut poll = match Poll::new() {
-        Ok(p) => p,
-        Err(e) => return Err(usage_exit(&format!("cannot create poller: {}", e))),
-    };
-    if let Err(e) = poll
-        .registry()
-        .register(&mut signals, SIGNALS, Interest::READABLE)
-    {
-        return Err(usage_exit(&format!("cannot watch signals: {}", e)));
-    }
-    let waker = match Waker::new(poll.registry(), WAKER) {
-        Ok(w) => Arc::new(w),
-        Err(e) => return Err(usage_exit(&format!("cannot create waker: {}", e))),
-    };
-    let (tx, rx) = mpsc::channel();
-    let (pump_tx, pump_rx) = mpsc::channel();
-    let handle = LoopHandle {
-        tx,
-        pump_tx,
-        waker,
-        mood: Arc::new(AtomicU8::new(Mood::Running.to_u8())),
-    };
-    // Threads start only now, after the fork.
-    match (http.as_ref(), bound) {
-        (Some(running), _) => running.attach(handle.clone(), cfg.rpcinterfaces.clone()),
-        (None, Some(bound)) => {
-            match HttpServers::start(bound, handle.clone(), cfg.rpcinterfaces.clone()) {
-                Ok(s) => *http = Some(s),
-                Err(e) => return Err(usage_exit(&format!("cannot start the HTTP servers: {}", e))),
-            }
-        }
-        (None, None) => {}
-    }
-    let mut sup = Supervisor::new(cfg, opts.clone(), handle, rx, pump_rx, argv0);
-    let mood = sup.main_loop(&mut poll, &mut signals);
-    if mood != Mood::Restarting {
-        // Closing the servers unlinks the unix socket, as Python's cleanup does.
-        *http = None;
-    }
-    if pidfile_written {
-        let _ = std::fs::remove_file(&sup_cfg.pidfile);
-    }
-    Ok(mood)
-}
-
 impl Supervisor {
-    fn new(
-        config: Config,
-        options: DaemonOptions,
-        handle: LoopHandle,
-        rx: mpsc::Receiver<Job>,
-        pump_rx: mpsc::Receiver<PumpMsg>,
-        argv0: &str,
-    ) -> Supervisor {
+    /// The loop for `config`, with its groups made (nothing runs before
+    /// [`Supervisor::run`]).
+    pub fn new(config: Config, wakeups: Wakeups, reload: Reload) -> Supervisor {
+        let (tx, rx) = mpsc::channel();
+        let (pump_tx, pump_rx) = mpsc::channel();
+        let handle = LoopHandle {
+            tx,
+            pump_tx,
+            waker: wakeups.waker,
+            mood: Arc::new(AtomicU8::new(Mood::Running.to_u8())),
+        };
         let mut sup = Supervisor {
             config,
-            options,
             groups: Vec::new(),
             mood: Mood::Running,
             stopping: false,
@@ -347,12 +190,13 @@ impl Supervisor {
             handle,
             rx,
             pump_rx,
+            wakeups: Some((wakeups.poll, wakeups.signals)),
             own_path: std::env::var("PATH").ok(),
             server_url: None,
             again: true,
             ticks: std::collections::BTreeMap::new(),
             listener_grace: None,
-            argv0: argv0.to_string(),
+            reload,
             config_generation: 0,
         };
         sup.server_url = sup.config.server_url();
@@ -361,6 +205,14 @@ impl Supervisor {
             sup.add_group(g);
         }
         sup
+    }
+
+    /// Runs until shutdown or restart; returns the mood it ended in.
+    pub fn run(&mut self) -> Mood {
+        let Some((mut poll, mut signals)) = self.wakeups.take() else {
+            return self.mood;
+        };
+        self.main_loop(&mut poll, &mut signals)
     }
 
     /// A handle other threads use to send jobs to this loop.
@@ -464,7 +316,7 @@ impl Supervisor {
     /// Returns the names of the groups added, changed and removed compared
     /// with the active ones, or the config error.
     pub fn reread(&mut self) -> Result<[Vec<String>; 3], String> {
-        let fresh = crate::app::load_for_daemon(&self.argv0, &self.options)?;
+        let fresh = (self.reload)()?;
         self.config.groups = fresh.groups;
         self.config_generation += 1;
         let new = &self.config.groups;
