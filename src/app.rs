@@ -22,7 +22,9 @@ pub fn supervisord_main(argv0: &str, args: Vec<OsString>) -> i32 {
             return 0;
         }
         Ok(Request::Version) => {
-            println!("{}", crate::VERSION);
+            // Python's `supervisord --version` prints the Supervisor
+            // version, and scripts compare it; ours is `supervisord version`.
+            println!("{}", crate::SUPERVISOR_VERSION);
             return 0;
         }
         Ok(Request::Run(o)) => *o,

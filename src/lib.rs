@@ -27,11 +27,12 @@ pub mod supervisor;
 #[allow(unsafe_code)]
 pub mod sys;
 
-/// The version we report for ourselves (`supervisord -v`).
+/// Our own version (`supervisord version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The Supervisor version we are compatible with; RPC's getSupervisorVersion
-/// and supervisorctl's `version` report it, because clients compare it.
+/// The Supervisor version we are compatible with; `supervisord --version`,
+/// RPC's getSupervisorVersion and supervisorctl's `version` report it,
+/// because scripts and clients compare it.
 pub const SUPERVISOR_VERSION: &str = "4.3.0";
 
 /// XML-RPC API version (`getAPIVersion`); supervisorctl refuses anything else.

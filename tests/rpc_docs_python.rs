@@ -1,4 +1,4 @@
-//! Our method table (src/rpc/docs.rs) against Python Supervisor 4.3.0:
+//! Our method table (src/rpc/methods.rs) against Python Supervisor 4.3.0:
 //! the same names from system.listMethods, in the same order, and the same
 //! system.methodSignature answer for every one of them.
 
@@ -7,7 +7,7 @@ mod util;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use supervisord::rpc::docs;
+use supervisord::rpc::methods;
 use util::{free_port, pyref_bin, run_with_timeout, temp_dir, wait_until, Guard};
 
 /// Asks the daemon at `url`, one line per method: `name<TAB>type,type…`, or
@@ -78,24 +78,27 @@ fn method_names_and_signatures_match_python() {
     let (listed, unknown) = rows.split_at(rows.len() - 2);
 
     let python_names: Vec<&str> = listed.iter().map(|r| r[0]).collect();
-    assert_eq!(docs::method_names(), python_names.as_slice());
+    assert_eq!(
+        methods::METHODS.iter().map(|m| m.name).collect::<Vec<_>>(),
+        python_names
+    );
 
     for row in listed {
-        let ours = match docs::signature(row[0]) {
+        let ours = match methods::signature(row[0]) {
             Some(sig) => sig.join(","),
             None => "FAULT 4".to_string(),
         };
         assert_eq!(ours, row[1], "signature of {}", row[0]);
         assert_eq!(row[2], "str", "help of {}", row[0]);
-        assert!(docs::help(row[0]).is_some(), "our help of {}", row[0]);
+        assert!(methods::help(row[0]).is_some(), "our help of {}", row[0]);
     }
     // An unknown name: both answers fault SIGNATURE_UNSUPPORTED, which our
     // caller raises when docs has nothing.
     for row in unknown {
         assert_eq!(row[1], "FAULT 4", "{row:?}");
         assert_eq!(row[2], "FAULT 4", "{row:?}");
-        assert_eq!(docs::signature(row[0]), None);
-        assert_eq!(docs::help(row[0]), None);
+        assert_eq!(methods::signature(row[0]), None);
+        assert_eq!(methods::help(row[0]), None);
     }
 
     // Stop the daemon by its pid (the guard also kills its process group).

@@ -334,11 +334,19 @@ fn send(
     out.flush()
 }
 
-fn error_page(out: &mut Out, version: Version, keep: bool, status: u16) -> std::io::Result<()> {
-    let body = format!(
-        "<html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code {status}.</p><p>Message: {}.</p></body></html>\n",
+/// Python's (medusa's) error page, byte for byte: clients that report
+/// the body of an error (a node.js XML-RPC client, for one) show the
+/// same text for both daemons.
+fn error_body(status: u16) -> String {
+    format!(
+        "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code {}.\r\n<p>Message: {}.\r\n</body>\r\n",
+        status,
         wire::reason(status)
-    );
+    )
+}
+
+fn error_page(out: &mut Out, version: Version, keep: bool, status: u16) -> std::io::Result<()> {
+    let body = error_body(status);
     send(
         out,
         version,
@@ -357,18 +365,25 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
     let path = url.split(['?', '#']).next().unwrap_or("");
     if let Some(creds) = &ctx.auth {
         if !creds.accepts(req.header("Authorization")) {
-            return send(
+            // Python's answer: its error page, and `Connection: close`
+            // (we also close, as the header says).
+            let mut headers = vec![
+                ("WWW-Authenticate", "Basic realm=\"default\""),
+                ("Content-Type", "text/html"),
+            ];
+            if version == Version::Http10 {
+                // (send() says it for HTTP/1.1 connections it closes.)
+                headers.push(("Connection", "close"));
+            }
+            let _ = send(
                 out,
                 version,
-                keep,
+                false,
                 401,
-                &[
-                    ("Content-Type", "text/plain; charset=UTF-8"),
-                    ("WWW-Authenticate", "Basic realm=\"default\""),
-                ],
-                b"Unauthorized\n",
-            )
-            .is_ok();
+                &headers,
+                error_body(401).as_bytes(),
+            );
+            return false;
         }
     }
     let sent = if path.starts_with("/RPC2") {

@@ -13,36 +13,34 @@
 //! `clearProcessLog`) have their target's docstring, as in Python, where
 //! they are the same function.
 
-use std::sync::OnceLock;
-
-const GET_API_VERSION: &str = "\
+pub(super) const GET_API_VERSION: &str = "\
 Report which version of the XML-RPC API this supervisord speaks.
 
 @return string version the API version, e.g. 3.0";
 
-const GET_SUPERVISOR_VERSION: &str = "\
+pub(super) const GET_SUPERVISOR_VERSION: &str = "\
 Report the Supervisor version this supervisord is compatible with.
 
 @return string version the version, e.g. 4.3.0";
 
-const GET_IDENTIFICATION: &str = "\
+pub(super) const GET_IDENTIFICATION: &str = "\
 Report the identifier this supervisord was configured with
 ([supervisord] identifier, \"supervisor\" unless set).
 
 @return string identifier the configured identifier";
 
-const GET_STATE: &str = "\
+pub(super) const GET_STATE: &str = "\
 Report what supervisord is doing right now.
 
 @return struct state a struct of int statecode (2 FATAL, 1 RUNNING,
 0 RESTARTING, -1 SHUTDOWN) and string statename";
 
-const GET_PID: &str = "\
+pub(super) const GET_PID: &str = "\
 Report the process id of supervisord itself.
 
 @return int pid the process id";
 
-const READ_LOG: &str = "\
+pub(super) const READ_LOG: &str = "\
 Read part of supervisord's own log file.
 
 A negative offset with a length of 0 reads that many bytes back from
@@ -52,23 +50,23 @@ the end of the log.
 @param int length how many bytes to read at most (0: up to the end)
 @return string result the bytes read";
 
-const CLEAR_LOG: &str = "\
+pub(super) const CLEAR_LOG: &str = "\
 Empty supervisord's own log file (it is removed, then opened anew).
 
 @return boolean result true, or a fault";
 
-const SHUTDOWN: &str = "\
+pub(super) const SHUTDOWN: &str = "\
 Stop every process, then make supervisord exit.
 
 @return boolean result true, or a fault";
 
-const RESTART: &str = "\
+pub(super) const RESTART: &str = "\
 Stop every process, reread the configuration and start again, within the
 same supervisord process.
 
 @return boolean result true, or a fault";
 
-const RELOAD_CONFIG: &str = "\
+pub(super) const RELOAD_CONFIG: &str = "\
 Reread the configuration file and compare its program groups with the
 running ones, without applying any change.
 
@@ -78,27 +76,27 @@ that are no longer configured.
 
 @return array result [[added, changed, removed]]";
 
-const ADD_PROCESS_GROUP: &str = "\
+pub(super) const ADD_PROCESS_GROUP: &str = "\
 Start managing a group that the configuration file defines (after
 reloadConfig reported it added or changed).
 
 @param string name the group to add
 @return boolean result true when the group was added";
 
-const REMOVE_PROCESS_GROUP: &str = "\
+pub(super) const REMOVE_PROCESS_GROUP: &str = "\
 Stop managing a group whose processes are all stopped.
 
 @param string name the group to remove
 @return boolean result true when the group was removed";
 
-const START_PROCESS: &str = "\
+pub(super) const START_PROCESS: &str = "\
 Start one process, or every process of a group with group:*.
 
 @param string name process name, group:name, or group:*
 @param boolean wait whether to answer only once the process is running
 @return boolean result true, or a fault";
 
-const START_PROCESS_GROUP: &str = "\
+pub(super) const START_PROCESS_GROUP: &str = "\
 Start every process of one group.
 
 @param string name the group
@@ -106,21 +104,21 @@ Start every process of one group.
 @return array result one status struct per process (name, group,
 status, description)";
 
-const START_ALL_PROCESSES: &str = "\
+pub(super) const START_ALL_PROCESSES: &str = "\
 Start every configured process, in priority order.
 
 @param boolean wait whether to answer only once the processes are running
 @return array result one status struct per process (name, group,
 status, description)";
 
-const STOP_PROCESS: &str = "\
+pub(super) const STOP_PROCESS: &str = "\
 Stop one process, or every process of a group with group:*.
 
 @param string name process name, group:name, or group:*
 @param boolean wait whether to answer only once the process has exited
 @return boolean result true, or a fault";
 
-const STOP_PROCESS_GROUP: &str = "\
+pub(super) const STOP_PROCESS_GROUP: &str = "\
 Stop every process of one group.
 
 @param string name the group
@@ -128,14 +126,14 @@ Stop every process of one group.
 @return array result one status struct per process (name, group,
 status, description)";
 
-const STOP_ALL_PROCESSES: &str = "\
+pub(super) const STOP_ALL_PROCESSES: &str = "\
 Stop every process, in reverse priority order.
 
 @param boolean wait whether to answer only once the processes have exited
 @return array result one status struct per process (name, group,
 status, description)";
 
-const SIGNAL_PROCESS: &str = "\
+pub(super) const SIGNAL_PROCESS: &str = "\
 Send a Unix signal to one process, or to every process of a group with
 group:*.
 
@@ -143,7 +141,7 @@ group:*.
 @param string signal the signal, by name (TERM, SIGTERM) or by number (15)
 @return boolean result true, or a fault";
 
-const SIGNAL_PROCESS_GROUP: &str = "\
+pub(super) const SIGNAL_PROCESS_GROUP: &str = "\
 Send a Unix signal to every process of one group.
 
 @param string name the group
@@ -151,20 +149,20 @@ Send a Unix signal to every process of one group.
 @return array result one status struct per process (name, group,
 status, description)";
 
-const SIGNAL_ALL_PROCESSES: &str = "\
+pub(super) const SIGNAL_ALL_PROCESSES: &str = "\
 Send a Unix signal to every process.
 
 @param string signal the signal, by name (TERM, SIGTERM) or by number (15)
 @return array result one status struct per process (name, group,
 status, description)";
 
-const GET_ALL_CONFIG_INFO: &str = "\
+pub(super) const GET_ALL_CONFIG_INFO: &str = "\
 Describe the configuration of every process, one struct per process
 (groups are flattened).
 
 @return array result one config struct per process";
 
-const GET_PROCESS_INFO: &str = "\
+pub(super) const GET_PROCESS_INFO: &str = "\
 Describe the state of one process.
 
 @param string name process name or group:name
@@ -172,12 +170,12 @@ Describe the state of one process.
 now, exitstatus, spawnerr, logfile, stdout_logfile, stderr_logfile,
 description";
 
-const GET_ALL_PROCESS_INFO: &str = "\
+pub(super) const GET_ALL_PROCESS_INFO: &str = "\
 Describe the state of every process, as getProcessInfo does.
 
 @return array result one info struct per process";
 
-const READ_PROCESS_STDOUT_LOG: &str = "\
+pub(super) const READ_PROCESS_STDOUT_LOG: &str = "\
 Read part of a process's stdout log file.
 
 @param string name process name or group:name
@@ -185,7 +183,7 @@ Read part of a process's stdout log file.
 @param int length how many bytes to read at most (0: up to the end)
 @return string result the bytes read";
 
-const READ_PROCESS_STDERR_LOG: &str = "\
+pub(super) const READ_PROCESS_STDERR_LOG: &str = "\
 Read part of a process's stderr log file.
 
 @param string name process name or group:name
@@ -193,7 +191,7 @@ Read part of a process's stderr log file.
 @param int length how many bytes to read at most (0: up to the end)
 @return string result the bytes read";
 
-const TAIL_PROCESS_STDOUT_LOG: &str = "\
+pub(super) const TAIL_PROCESS_STDOUT_LOG: &str = "\
 Read the newest part of a process's stdout log, for following it.
 
 At most length bytes from offset are returned. When more than that has
@@ -206,7 +204,7 @@ call should start: the current size of the log.
 @param int length how many bytes to return at most
 @return array result [string bytes, int offset, bool overflow]";
 
-const TAIL_PROCESS_STDERR_LOG: &str = "\
+pub(super) const TAIL_PROCESS_STDERR_LOG: &str = "\
 Read the newest part of a process's stderr log, for following it.
 
 At most length bytes from offset are returned. When more than that has
@@ -219,20 +217,20 @@ call should start: the current size of the log.
 @param int length how many bytes to return at most
 @return array result [string bytes, int offset, bool overflow]";
 
-const CLEAR_PROCESS_LOGS: &str = "\
+pub(super) const CLEAR_PROCESS_LOGS: &str = "\
 Empty a process's stdout and stderr log files (they are removed, then
 opened anew).
 
 @param string name process name or group:name
 @return boolean result true, or a fault";
 
-const CLEAR_ALL_PROCESS_LOGS: &str = "\
+pub(super) const CLEAR_ALL_PROCESS_LOGS: &str = "\
 Empty the log files of every process.
 
 @return array result one status struct per process (name, group,
 status, description)";
 
-const SEND_PROCESS_STDIN: &str = "\
+pub(super) const SEND_PROCESS_STDIN: &str = "\
 Write characters to a running process's standard input. They are sent
 encoded as UTF-8. Faults: NOT_RUNNING when the process is not running,
 NO_FILE when its stdin is closed, INCORRECT_PARAMETERS when chars is
@@ -242,7 +240,7 @@ not a string.
 @param string chars what to write
 @return boolean result true, or a fault";
 
-const SEND_REMOTE_COMM_EVENT: &str = "\
+pub(super) const SEND_REMOTE_COMM_EVENT: &str = "\
 Emit a REMOTE_COMMUNICATION event, which event listeners subscribed to
 it receive.
 
@@ -250,25 +248,25 @@ it receive.
 @param string data the body of the event
 @return boolean result true, or a fault";
 
-const LIST_METHODS: &str = "\
+pub(super) const LIST_METHODS: &str = "\
 List the names of every method this server publishes, sorted.
 
 @return array result the method names (strings)";
 
-const METHOD_HELP: &str = "\
+pub(super) const METHOD_HELP: &str = "\
 Show the documentation of one method.
 
 @param string name the method's full name, e.g. supervisor.getState
 @return string result its documentation";
 
-const METHOD_SIGNATURE: &str = "\
+pub(super) const METHOD_SIGNATURE: &str = "\
 Describe the types of one method as an array: the type of its result
 first, then the type of each of its parameters, in order.
 
 @param string name the method's full name, e.g. supervisor.getState
 @return array result [return type, parameter type, ...]";
 
-const MULTICALL: &str = "\
+pub(super) const MULTICALL: &str = "\
 Run several calls in one request, in order. Each call is a struct
 {'methodName': string, 'params': array}; each answer is either a
 one-element array holding the call's result or a fault struct
@@ -276,75 +274,6 @@ one-element array holding the call's result or a fault struct
 
 @param array calls the calls to run
 @return array result one answer per call";
-
-/// Every published method and its docstring, sorted by name in byte order
-/// (as Python sorts the names for listMethods).
-const METHODS: &[(&str, &str)] = &[
-    ("supervisor.addProcessGroup", ADD_PROCESS_GROUP),
-    ("supervisor.clearAllProcessLogs", CLEAR_ALL_PROCESS_LOGS),
-    ("supervisor.clearLog", CLEAR_LOG),
-    ("supervisor.clearProcessLog", CLEAR_PROCESS_LOGS),
-    ("supervisor.clearProcessLogs", CLEAR_PROCESS_LOGS),
-    ("supervisor.getAPIVersion", GET_API_VERSION),
-    ("supervisor.getAllConfigInfo", GET_ALL_CONFIG_INFO),
-    ("supervisor.getAllProcessInfo", GET_ALL_PROCESS_INFO),
-    ("supervisor.getIdentification", GET_IDENTIFICATION),
-    ("supervisor.getPID", GET_PID),
-    ("supervisor.getProcessInfo", GET_PROCESS_INFO),
-    ("supervisor.getState", GET_STATE),
-    ("supervisor.getSupervisorVersion", GET_SUPERVISOR_VERSION),
-    ("supervisor.getVersion", GET_API_VERSION),
-    ("supervisor.readLog", READ_LOG),
-    ("supervisor.readMainLog", READ_LOG),
-    ("supervisor.readProcessLog", READ_PROCESS_STDOUT_LOG),
-    ("supervisor.readProcessStderrLog", READ_PROCESS_STDERR_LOG),
-    ("supervisor.readProcessStdoutLog", READ_PROCESS_STDOUT_LOG),
-    ("supervisor.reloadConfig", RELOAD_CONFIG),
-    ("supervisor.removeProcessGroup", REMOVE_PROCESS_GROUP),
-    ("supervisor.restart", RESTART),
-    ("supervisor.sendProcessStdin", SEND_PROCESS_STDIN),
-    ("supervisor.sendRemoteCommEvent", SEND_REMOTE_COMM_EVENT),
-    ("supervisor.shutdown", SHUTDOWN),
-    ("supervisor.signalAllProcesses", SIGNAL_ALL_PROCESSES),
-    ("supervisor.signalProcess", SIGNAL_PROCESS),
-    ("supervisor.signalProcessGroup", SIGNAL_PROCESS_GROUP),
-    ("supervisor.startAllProcesses", START_ALL_PROCESSES),
-    ("supervisor.startProcess", START_PROCESS),
-    ("supervisor.startProcessGroup", START_PROCESS_GROUP),
-    ("supervisor.stopAllProcesses", STOP_ALL_PROCESSES),
-    ("supervisor.stopProcess", STOP_PROCESS),
-    ("supervisor.stopProcessGroup", STOP_PROCESS_GROUP),
-    ("supervisor.tailProcessLog", TAIL_PROCESS_STDOUT_LOG),
-    ("supervisor.tailProcessStderrLog", TAIL_PROCESS_STDERR_LOG),
-    ("supervisor.tailProcessStdoutLog", TAIL_PROCESS_STDOUT_LOG),
-    ("system.listMethods", LIST_METHODS),
-    ("system.methodHelp", METHOD_HELP),
-    ("system.methodSignature", METHOD_SIGNATURE),
-    ("system.multicall", MULTICALL),
-];
-
-/// Every published method name, sorted in byte order, as
-/// `system.listMethods` returns them.
-pub fn method_names() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| METHODS.iter().map(|(name, _)| *name).collect())
-}
-
-/// The docstring of a published method (`system.methodHelp`); None for any
-/// other name (Python then faults SIGNATURE_UNSUPPORTED).
-pub fn help(name: &str) -> Option<&'static str> {
-    METHODS
-        .binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes()))
-        .ok()
-        .map(|i| METHODS[i].1)
-}
-
-/// `system.methodSignature`: the return type, then the parameter types.
-/// None for an unknown method or a docstring without `@return`; the caller
-/// answers SIGNATURE_UNSUPPORTED (4) then, as Python does.
-pub fn signature(name: &str) -> Option<Vec<&'static str>> {
-    signature_of(help(name)?)
-}
 
 /// The signature Supervisor computes from a docstring: the type of the last
 /// `@return` tag, then the types of the `@param` tags in order; None without
@@ -453,6 +382,11 @@ fn split_py(s: &str, maxsplit: usize) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rpc::methods::{help, signature, METHODS};
+
+    fn method_names() -> Vec<&'static str> {
+        METHODS.iter().map(|m| m.name).collect()
+    }
 
     /// What Supervisor 4.3.0's system.methodSignature answers for every
     /// method (tests/rpc_docs_python.rs checks this against the daemon).
@@ -549,7 +483,7 @@ mod tests {
     #[test]
     fn signatures_match_python() {
         let names: Vec<&str> = PYTHON_SIGNATURES.iter().map(|(n, _)| *n).collect();
-        assert_eq!(method_names(), names.as_slice());
+        assert_eq!(method_names(), names);
         for (name, sig) in PYTHON_SIGNATURES {
             assert_eq!(signature(name).as_deref(), Some(*sig), "{name}");
         }
@@ -581,8 +515,8 @@ mod tests {
 
     #[test]
     fn every_doc_has_a_summary_and_one_return() {
-        for (name, doc) in METHODS {
-            let tags = gettags(doc);
+        for m in METHODS {
+            let (name, tags) = (m.name, gettags(m.doc));
             assert!(!tags[0].text.is_empty(), "{name}: no summary");
             let returns = tags.iter().filter(|t| t.tag == Some("return")).count();
             assert_eq!(returns, 1, "{name}");

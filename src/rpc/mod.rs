@@ -8,39 +8,27 @@
 
 pub mod docs;
 pub mod faults;
+pub mod methods;
 pub mod supervisor_ns;
 pub mod xmlrpc;
 
-use crate::supervisor::{LoopHandle, Supervisor};
+use crate::supervisor::{Job, LoopGone, LoopHandle, Supervisor};
+use methods::{Method, Run, System};
 use std::sync::{mpsc, Arc, RwLock};
-use supervisor_ns::{Offload, Outcome, Step};
+use supervisor_ns::{Handler, Offload, Outcome, Step};
 use xmlrpc::{Fault, Value};
-
-/// The system.* methods and their parameter counts.
-const SYSTEM_METHODS: &[(&str, usize)] = &[
-    ("listMethods", 0),
-    ("methodHelp", 1),
-    ("methodSignature", 1),
-    ("multicall", 1),
-];
-
-/// Every published method name when the standard interface is
-/// configured as `[rpcinterface:supervisor]`, sorted as Python sorts.
-pub fn method_names() -> &'static [&'static str] {
-    docs::method_names()
-}
 
 /// The published names with the standard interface under each of
 /// `namespaces` (the `[rpcinterface:x]` section names), sorted.
 fn published(namespaces: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = docs::method_names()
+    let mut names: Vec<String> = methods::METHODS
         .iter()
-        .flat_map(|full| match full.strip_prefix("supervisor.") {
-            Some(m) => namespaces
+        .flat_map(|m| match m.name.strip_prefix("supervisor.") {
+            Some(bare) => namespaces
                 .iter()
-                .map(|ns| format!("{}.{}", ns, m))
+                .map(|ns| format!("{}.{}", ns, bare))
                 .collect(),
-            None => vec![full.to_string()],
+            None => vec![m.name.to_string()],
         })
         .collect();
     names.sort();
@@ -83,10 +71,10 @@ impl Dispatcher {
     }
 
     /// Queues a job on the current loop.
-    fn send(&self, job: crate::supervisor::Job) -> Result<(), crate::supervisor::LoopGone> {
+    fn send(&self, job: Job) -> Result<(), LoopGone> {
         match self.target.read() {
             Ok(t) => t.handle.send(job),
-            Err(_) => Err(crate::supervisor::LoopGone),
+            Err(_) => Err(LoopGone),
         }
     }
 
@@ -102,54 +90,56 @@ impl Dispatcher {
         let Some((namespace, name)) = split_method(method) else {
             return Err(faults::bare(faults::UNKNOWN_METHOD));
         };
-        match namespace {
-            "system" => self.system(name, params),
-            ns if self.namespaces().iter().any(|n| n == ns) => {
-                let Some((least, most)) = supervisor_ns::arity(name) else {
-                    return Err(faults::bare(faults::UNKNOWN_METHOD));
-                };
-                if params.len() < least || params.len() > most {
-                    return Err(faults::bare(faults::INCORRECT_PARAMETERS));
-                }
-                if let Some(outcome) = self.by_mood(name) {
-                    return outcome;
-                }
-                self.on_loop(name.to_string(), params)
-            }
-            _ => Err(faults::bare(faults::UNKNOWN_METHOD)),
+        let found = match namespace {
+            "system" => methods::find(method).filter(|m| matches!(m.run, Run::System(_))),
+            ns if self.namespaces().iter().any(|n| n == ns) => methods::standard(name),
+            _ => None,
+        };
+        match found {
+            Some(m) => self.run(m, params),
+            None => Err(faults::bare(faults::UNKNOWN_METHOD)),
         }
     }
 
     /// A method of the standard interface by its bare name, whatever the
     /// config publishes it as (the web page uses it, as Python's does).
     pub fn standard(&self, name: &str, params: Vec<Value>) -> Outcome {
-        let Some((least, most)) = supervisor_ns::arity(name) else {
-            return Err(faults::bare(faults::UNKNOWN_METHOD));
-        };
+        match methods::standard(name) {
+            Some(m) => self.run(m, params),
+            None => Err(faults::bare(faults::UNKNOWN_METHOD)),
+        }
+    }
+
+    /// Runs a method of the table: the parameter count, then its answer.
+    fn run(&self, method: &Method, params: Vec<Value>) -> Outcome {
+        let (least, most) = method.params;
         if params.len() < least || params.len() > most {
             return Err(faults::bare(faults::INCORRECT_PARAMETERS));
         }
-        if let Some(outcome) = self.by_mood(name) {
-            return outcome;
+        match method.run {
+            Run::Mood(_) => {
+                let mood = match self.target.read() {
+                    Ok(t) => t.handle.mood(),
+                    Err(_) => return Err(faults::bare(faults::SHUTDOWN_STATE)),
+                };
+                methods::by_mood(method, mood).unwrap_or(Err(faults::bare(faults::FAILED)))
+            }
+            Run::Loop { handler, gated } => self.on_loop(handler, gated, params),
+            Run::System(which) => self.system(which, params),
         }
-        self.on_loop(name.to_string(), params)
-    }
-
-    /// A call answered by the mood and constants alone
-    /// ([`supervisor_ns::by_mood`]), from the mood the loop publishes: the
-    /// most frequent call of monitoring tools (getState) then costs no
-    /// trip to the loop thread and back.
-    fn by_mood(&self, name: &str) -> Option<Outcome> {
-        let mood = self.target.read().ok()?.handle.mood();
-        supervisor_ns::by_mood(name, mood)
     }
 
     /// Sends a supervisor.* call to the loop and waits for its answer. A
     /// loop that has gone (shutting down) answers SHUTDOWN_STATE.
-    fn on_loop(&self, method: String, params: Vec<Value>) -> Outcome {
+    fn on_loop(&self, handler: Handler, gated: bool, params: Vec<Value>) -> Outcome {
         let (tx, rx) = mpsc::sync_channel::<Reply>(1);
         let job = Box::new(move |sup: &mut Supervisor| {
-            match supervisor_ns::call(sup, &method, &params) {
+            let step = if gated {
+                supervisor_ns::check_mood(sup.mood()).and_then(|()| handler(sup, &params))
+            } else {
+                handler(sup, &params)
+            };
+            match step.unwrap_or_else(|fault| Step::Done(Err(fault))) {
                 Step::Done(outcome) => {
                     let _ = tx.send(Reply::Now(outcome));
                 }
@@ -190,13 +180,7 @@ impl Dispatcher {
         rx.recv().ok().flatten()
     }
 
-    fn system(&self, name: &str, params: Vec<Value>) -> Outcome {
-        let Some(&(_, count)) = SYSTEM_METHODS.iter().find(|(m, _)| *m == name) else {
-            return Err(faults::bare(faults::UNKNOWN_METHOD));
-        };
-        if params.len() != count {
-            return Err(faults::bare(faults::INCORRECT_PARAMETERS));
-        }
+    fn system(&self, which: System, params: Vec<Value>) -> Outcome {
         let names = published(&self.namespaces());
         // The docs are written for `supervisor.*`; another namespace
         // publishing the same interface shares them.
@@ -207,17 +191,17 @@ impl Dispatcher {
                 Some((_, m)) => format!("supervisor.{}", m),
             })
         };
-        match name {
-            "listMethods" => Ok(Value::array(names.iter().map(Value::from))),
-            "methodHelp" => known(&params[0])
-                .and_then(|m| docs::help(&m))
+        match which {
+            System::ListMethods => Ok(Value::array(names.iter().map(Value::from))),
+            System::MethodHelp => known(&params[0])
+                .and_then(|m| methods::help(&m))
                 .map(Value::from)
                 .ok_or_else(|| faults::bare(faults::SIGNATURE_UNSUPPORTED)),
-            "methodSignature" => known(&params[0])
-                .and_then(|m| docs::signature(&m))
+            System::MethodSignature => known(&params[0])
+                .and_then(|m| methods::signature(&m))
                 .map(|sig| Value::array(sig.into_iter().map(Value::from)))
                 .ok_or_else(|| faults::bare(faults::SIGNATURE_UNSUPPORTED)),
-            _ => self.multicall(&params[0]),
+            System::Multicall => self.multicall(&params[0]),
         }
     }
 
@@ -298,27 +282,13 @@ mod tests {
     fn namespaces_follow_the_rpcinterface_sections() {
         let none = published(&[]);
         assert!(none.iter().all(|n| n.starts_with("system.")));
-        assert_eq!(none.len(), SYSTEM_METHODS.len());
+        assert_eq!(none.len(), 4);
         let two = published(&["supervisor".to_string(), "other".to_string()]);
         assert!(two.contains(&"other.getState".to_string()));
         assert!(two.contains(&"supervisor.getState".to_string()));
+        assert_eq!(two.len(), 4 + 2 * 37);
         let mut sorted = two.clone();
         sorted.sort();
         assert_eq!(two, sorted);
-    }
-
-    #[test]
-    fn every_listed_method_is_served_and_every_served_one_listed() {
-        let names = method_names();
-        assert_eq!(
-            names.len(),
-            supervisor_ns::METHODS.len() + SYSTEM_METHODS.len()
-        );
-        for (m, _, _) in supervisor_ns::METHODS {
-            assert!(names.contains(&format!("supervisor.{}", m).as_str()), "{m}");
-        }
-        for (m, _) in SYSTEM_METHODS {
-            assert!(names.contains(&format!("system.{}", m).as_str()), "{m}");
-        }
     }
 }

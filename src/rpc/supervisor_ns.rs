@@ -1,20 +1,22 @@
 //! The `supervisor.*` XML-RPC namespace with Python's semantics and faults.
 //!
-//! Every call runs as a job on the supervisor loop's thread (the one owner
-//! of process state), through the Supervisor's public methods; nothing here
-//! runs anywhere else. A call answers at once ([`Step::Done`]), hands a
-//! slow file read back to the HTTP thread ([`Step::Offload`]), or, for
-//! `wait=true`, parks a continuation the loop re-runs after every pass
-//! until the state it waits for is reached ([`Step::Wait`]).
+//! Each handler here is named in the method table (`methods.rs`) and runs
+//! as a job on the supervisor loop's thread, reaching process state only
+//! through the loop's API (`Supervisor::find`, `start`, `stop`, `info`…).
+//! A handler answers at once ([`Step::Done`]), hands a slow file read back
+//! to the HTTP thread ([`Step::Offload`]), or, for `wait=true`, parks a
+//! continuation the loop re-runs after every pass until the state it
+//! waits for is reached ([`Step::Wait`]).
 
 use super::faults as f;
 use super::xmlrpc::{Fault, Value};
 use crate::config::{make_namespec, split_namespec};
-use crate::supervisor::process::Process;
-use crate::supervisor::spawn::SpawnErrorKind;
+use crate::logs::pump::Channel;
 use crate::supervisor::state::{Mood, ProcessState};
-use crate::supervisor::Supervisor;
-use std::path::PathBuf;
+use crate::supervisor::{
+    GroupError, Order, ProcessId, ProcessInfo, StartError, StdinError, StopError, Supervisor,
+};
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub type Outcome = Result<Value, Fault>;
@@ -37,237 +39,18 @@ impl From<Outcome> for Step {
     }
 }
 
+/// A handler on the loop: the call's parameters (their count already
+/// checked against the table) to a step, or the fault that stopped it.
+pub type Handler = fn(&mut Supervisor, &[Value]) -> Result<Step, Fault>;
+
 /// A step, or the fault that stopped it before it began.
 fn or_fault(r: Result<Step, Fault>) -> Step {
     r.unwrap_or_else(|fault| Step::Done(Err(fault)))
 }
 
-/// Every published `supervisor.*` method with its number of parameters
-/// (least, most): Python raises INCORRECT_PARAMETERS for any other count.
-pub const METHODS: &[(&str, usize, usize)] = &[
-    ("addProcessGroup", 1, 1),
-    ("clearAllProcessLogs", 0, 0),
-    ("clearLog", 0, 0),
-    ("clearProcessLog", 1, 1),
-    ("clearProcessLogs", 1, 1),
-    ("getAPIVersion", 0, 0),
-    ("getAllConfigInfo", 0, 0),
-    ("getAllProcessInfo", 0, 0),
-    ("getIdentification", 0, 0),
-    ("getPID", 0, 0),
-    ("getProcessInfo", 1, 1),
-    ("getState", 0, 0),
-    ("getSupervisorVersion", 0, 0),
-    ("getVersion", 0, 0),
-    ("readLog", 2, 2),
-    ("readMainLog", 2, 2),
-    ("readProcessLog", 3, 3),
-    ("readProcessStderrLog", 3, 3),
-    ("readProcessStdoutLog", 3, 3),
-    ("reloadConfig", 0, 0),
-    ("removeProcessGroup", 1, 1),
-    ("restart", 0, 0),
-    ("sendProcessStdin", 2, 2),
-    ("sendRemoteCommEvent", 2, 2),
-    ("shutdown", 0, 0),
-    ("signalAllProcesses", 1, 1),
-    ("signalProcess", 2, 2),
-    ("signalProcessGroup", 2, 2),
-    ("startAllProcesses", 0, 1),
-    ("startProcess", 1, 2),
-    ("startProcessGroup", 1, 2),
-    ("stopAllProcesses", 0, 1),
-    ("stopProcess", 1, 2),
-    ("stopProcessGroup", 1, 2),
-    ("tailProcessLog", 3, 3),
-    ("tailProcessStderrLog", 3, 3),
-    ("tailProcessStdoutLog", 3, 3),
-];
-
-/// The (least, most) parameter counts of a method, None if unknown.
-pub fn arity(method: &str) -> Option<(usize, usize)> {
-    METHODS
-        .iter()
-        .find(|(m, _, _)| *m == method)
-        .map(|&(_, lo, hi)| (lo, hi))
-}
-
-/// Runs `method` (already checked against [`METHODS`]) on the loop.
-pub fn call(sup: &mut Supervisor, method: &str, params: &[Value]) -> Step {
-    or_fault(dispatch(sup, method, params))
-}
-
-/// The calls whose answer is the mood and constants alone, with Python's
-/// fault while stopping; None for every other method. The dispatcher
-/// answers them off the loop from the mood the loop publishes.
-pub fn by_mood(method: &str, mood: Mood) -> Option<Outcome> {
-    let value = match method {
-        "getAPIVersion" | "getVersion" => Value::from(crate::API_VERSION),
-        "getSupervisorVersion" => Value::from(crate::SUPERVISOR_VERSION),
-        "getState" => Value::structure([
-            ("statecode", Value::Int(mood.code())),
-            ("statename", Value::from(mood.name())),
-        ]),
-        "getPID" => Value::Int(i64::from(std::process::id())),
-        _ => return None,
-    };
-    Some(if mood < Mood::Running {
-        Err(f::bare(f::SHUTDOWN_STATE))
-    } else {
-        Ok(value)
-    })
-}
-
-fn dispatch(sup: &mut Supervisor, method: &str, p: &[Value]) -> Result<Step, Fault> {
-    if let Some(outcome) = by_mood(method, sup.mood) {
-        return Ok(outcome.into());
-    }
-    // sendRemoteCommEvent is the one call Python serves while stopping;
-    // the signal calls check the mood only after signalling, as Python.
-    if !matches!(
-        method,
-        "sendRemoteCommEvent" | "signalAllProcesses" | "signalProcessGroup"
-    ) {
-        check_mood(sup)?;
-    }
-    let step: Step = match method {
-        "getIdentification" => Ok(Value::from(&sup.config.supervisord.identifier)).into(),
-        "readLog" | "readMainLog" => {
-            let (offset, length) = (int_arg(p, 0)?, int_arg(p, 1)?);
-            let path = main_log_path(sup);
-            Step::Offload(Box::new(move || read_log(path, offset, length)))
-        }
-        "clearLog" => clear_main_log(sup).into(),
-        "shutdown" => {
-            sup.request_shutdown();
-            Ok(Value::Bool(true)).into()
-        }
-        "restart" => {
-            sup.request_restart();
-            Ok(Value::Bool(true)).into()
-        }
-        "reloadConfig" => match sup.reread() {
-            Ok([added, changed, removed]) => {
-                let names = |v: Vec<String>| Value::array(v.into_iter().map(Value::from));
-                Ok(Value::array([Value::array([
-                    names(added),
-                    names(changed),
-                    names(removed),
-                ])]))
-                .into()
-            }
-            Err(msg) => Err(f::with(f::CANT_REREAD, msg)).into(),
-        },
-        "addProcessGroup" => add_group(sup, str_arg(p, 0)?).into(),
-        "removeProcessGroup" => remove_group(sup, str_arg(p, 0)?).into(),
-        "startProcess" => start_process(sup, str_arg(p, 0)?, wait_arg(p, 1)),
-        "startProcessGroup" => start_group(sup, str_arg(p, 0)?, wait_arg(p, 1)),
-        "startAllProcesses" => {
-            let wait = wait_arg(p, 0);
-            let targets = all_processes(sup, false);
-            all_func(
-                sup,
-                targets,
-                |p| !p.state.is_running(),
-                move |sup, name| start_process(sup, name, wait),
-            )
-        }
-        "stopProcess" => stop_process(sup, str_arg(p, 0)?, wait_arg(p, 1)),
-        "stopProcessGroup" => stop_group(sup, str_arg(p, 0)?, wait_arg(p, 1)),
-        "stopAllProcesses" => {
-            let wait = wait_arg(p, 0);
-            let targets = all_processes(sup, false);
-            all_func(
-                sup,
-                targets,
-                |p| p.state.is_running(),
-                move |sup, name| stop_process(sup, name, wait),
-            )
-        }
-        "signalProcess" => {
-            check_mood(sup)?;
-            signal_process(sup, str_arg(p, 0)?, &p[1])
-        }
-        "signalProcessGroup" => {
-            check_mood(sup)?;
-            let step = signal_group(sup, str_arg(p, 0)?, &p[1]);
-            check_mood(sup)?;
-            step
-        }
-        "signalAllProcesses" => {
-            let sig = p[0].clone();
-            let targets = all_processes(sup, false);
-            let step = all_func(
-                sup,
-                targets,
-                |p| p.state.is_signallable(),
-                move |sup, name| signal_process(sup, name, &sig),
-            );
-            check_mood(sup)?;
-            step
-        }
-        "getAllConfigInfo" => Ok(all_config_info(sup)).into(),
-        "getProcessInfo" => process_info(sup, str_arg(p, 0)?).into(),
-        "getAllProcessInfo" => {
-            // By index: a lookup by name per process would make this
-            // quadratic in the number of programs.
-            let now = epoch_secs(Some(SystemTime::now()));
-            let infos = process_indices(sup, true)
-                .into_iter()
-                .map(|(gi, pi)| process_info_at(sup, gi, pi, now))
-                .collect();
-            Ok(Value::Array(infos)).into()
-        }
-        "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
-            let channel = if method == "readProcessStderrLog" {
-                Channel::Stderr
-            } else {
-                Channel::Stdout
-            };
-            let path = process_log_path(sup, str_arg(p, 0)?, channel)?;
-            let (offset, length) = (int_arg(p, 1)?, int_arg(p, 2)?);
-            Step::Offload(Box::new(move || read_log(path, offset, length)))
-        }
-        "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
-            let channel = if method == "tailProcessStderrLog" {
-                Channel::Stderr
-            } else {
-                Channel::Stdout
-            };
-            let path = process_log_path(sup, str_arg(p, 0)?, channel)?;
-            let (offset, length) = (int_arg(p, 1)?, int_arg(p, 2)?);
-            Step::Offload(Box::new(move || Ok(tail_log(path, offset, length))))
-        }
-        "clearProcessLogs" | "clearProcessLog" => clear_process_logs(sup, str_arg(p, 0)?).into(),
-        "clearAllProcessLogs" => {
-            let targets = all_processes(sup, false);
-            all_func(
-                sup,
-                targets,
-                |_| true,
-                |sup, name| clear_process_logs(sup, name).into(),
-            )
-        }
-        "sendProcessStdin" => send_stdin(sup, str_arg(p, 0)?, &p[1]).into(),
-        "sendRemoteCommEvent" => {
-            // Accepted with any string-like type and data, as Python; the
-            // event reaches the listeners subscribed to REMOTE_COMMUNICATION.
-            let text = |v: &Value| match v {
-                Value::String(s) => Ok(s.clone()),
-                Value::Base64(b) => Ok(String::from_utf8_lossy(b).into_owned()),
-                _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
-            };
-            let (kind, data) = (text(&p[0])?, text(&p[1])?);
-            sup.remote_communication(&kind, &data);
-            Ok(Value::Bool(true)).into()
-        }
-        _ => Err(f::bare(f::UNKNOWN_METHOD)).into(),
-    };
-    Ok(step)
-}
-
-fn check_mood(sup: &Supervisor) -> Result<(), Fault> {
-    if sup.mood < Mood::Running {
+/// SHUTDOWN_STATE while supervisord is stopping or restarting.
+pub fn check_mood(mood: Mood) -> Result<(), Fault> {
+    if mood < Mood::Running {
         Err(f::bare(f::SHUTDOWN_STATE))
     } else {
         Ok(())
@@ -275,256 +58,301 @@ fn check_mood(sup: &Supervisor) -> Result<(), Fault> {
 }
 
 // ---------------------------------------------------------------------------
-// Arguments: Python's methods take whatever the client sent; a type they
-// cannot use is INCORRECT_PARAMETERS here (Python often answers those with
-// an HTTP 500 and a traceback in its log).
+// Answered by the mood and constants alone (off the loop, see methods.rs).
 
-fn str_arg(p: &[Value], i: usize) -> Result<&str, Fault> {
-    match p.get(i) {
-        Some(Value::String(s)) => Ok(s),
-        _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
-    }
+pub fn api_version(_: Mood) -> Value {
+    Value::from(crate::API_VERSION)
 }
 
-/// An integer as Python's `int()` takes it: an int, a bool, a double
-/// (truncated) or a string of digits.
-fn int_arg(p: &[Value], i: usize) -> Result<i64, Fault> {
-    match p.get(i) {
-        Some(Value::Int(n)) => Ok(*n),
-        Some(Value::Bool(b)) => Ok(i64::from(*b)),
-        Some(Value::Double(d)) if d.is_finite() => Ok(d.trunc() as i64),
-        Some(Value::String(s)) => {
-            crate::config::datatypes::py_int(s).ok_or_else(|| f::bare(f::INCORRECT_PARAMETERS))
-        }
-        _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
-    }
+pub fn supervisor_version(_: Mood) -> Value {
+    Value::from(crate::SUPERVISOR_VERSION)
 }
 
-/// `wait`: Python tests it for truth; absent means true.
-fn wait_arg(p: &[Value], i: usize) -> bool {
-    p.get(i).is_none_or(truthy)
+pub fn state(mood: Mood) -> Value {
+    Value::structure([
+        ("statecode", Value::Int(mood.code())),
+        ("statename", Value::from(mood.name())),
+    ])
 }
 
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Int(n) => *n != 0,
-        Value::Bool(b) => *b,
-        Value::String(s) => !s.is_empty(),
-        Value::Double(d) => *d != 0.0,
-        Value::DateTime(_) => true,
-        Value::Base64(b) => !b.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Struct(s) => !s.is_empty(),
-        Value::Nil => false,
-    }
+pub fn pid(_: Mood) -> Value {
+    Value::Int(i64::from(std::process::id()))
 }
 
 // ---------------------------------------------------------------------------
-// Names
+// The daemon
 
-/// The group and (unless the spec names a whole group) the process.
-fn lookup(sup: &Supervisor, spec: &str) -> Result<(usize, Option<usize>), Fault> {
-    let (group, process) = split_namespec(spec);
-    let gi = sup
-        .group_index(group)
-        .ok_or_else(|| f::with(f::BAD_NAME, spec))?;
-    match process {
-        None => Ok((gi, None)),
-        Some(name) => sup.groups[gi]
-            .processes
-            .iter()
-            .position(|p| p.config.name == name)
-            .map(|pi| (gi, Some(pi)))
-            .ok_or_else(|| f::with(f::BAD_NAME, spec)),
+pub fn identification(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    Ok(Ok(Value::from(sup.identifier())).into())
+}
+
+pub fn read_main_log(_: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let (offset, length) = (int_arg(p, 0)?, int_arg(p, 1)?);
+    let path = crate::logs::activity::path();
+    Ok(Step::Offload(Box::new(move || {
+        read_log(path, offset, length)
+    })))
+}
+
+pub fn clear_main_log(_: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    match crate::logs::activity::path() {
+        Some(p) if p.exists() => {}
+        _ => return Err(f::bare(f::NO_FILE)),
+    }
+    crate::logs::activity::clear().map_err(|_| f::bare(f::FAILED))?;
+    Ok(Ok(Value::Bool(true)).into())
+}
+
+pub fn shutdown(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    sup.request_shutdown();
+    Ok(Ok(Value::Bool(true)).into())
+}
+
+pub fn restart(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    sup.request_restart();
+    Ok(Ok(Value::Bool(true)).into())
+}
+
+pub fn reload_config(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    let [added, changed, removed] = sup.reread().map_err(|msg| f::with(f::CANT_REREAD, msg))?;
+    let names = |v: Vec<String>| Value::array(v.into_iter().map(Value::from));
+    Ok(Ok(Value::array([Value::array([
+        names(added),
+        names(changed),
+        names(removed),
+    ])]))
+    .into())
+}
+
+pub fn add_process_group(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let name = str_arg(p, 0)?;
+    sup.add_configured_group(name)
+        .map_err(|e| group_fault(e, name))?;
+    Ok(Ok(Value::Bool(true)).into())
+}
+
+pub fn remove_process_group(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let name = str_arg(p, 0)?;
+    sup.remove_group(name).map_err(|e| group_fault(e, name))?;
+    Ok(Ok(Value::Bool(true)).into())
+}
+
+fn group_fault(e: GroupError, name: &str) -> Fault {
+    match e {
+        GroupError::BadName => f::with(f::BAD_NAME, name),
+        GroupError::AlreadyAdded => f::with(f::ALREADY_ADDED, name),
+        GroupError::StillRunning => f::with(f::STILL_RUNNING, name),
     }
 }
 
-fn lookup_process(sup: &Supervisor, spec: &str) -> Result<(usize, usize), Fault> {
-    match lookup(sup, spec)? {
-        (gi, Some(pi)) => Ok((gi, pi)),
-        (_, None) => Err(f::with(f::BAD_NAME, spec)),
-    }
-}
-
-/// (group, process) names of every process: by priority (Python's
-/// `_getAllProcesses()`), or sorted by name (`lexical=True`).
-fn all_processes(sup: &Supervisor, lexical: bool) -> Vec<(String, String)> {
-    process_indices(sup, lexical)
-        .into_iter()
-        .map(|(gi, pi)| {
-            let g = &sup.groups[gi];
-            (g.config.name.clone(), g.processes[pi].config.name.clone())
-        })
-        .collect()
-}
-
-/// (group, process) indices of every process, in `all_processes` order.
-fn process_indices(sup: &Supervisor, lexical: bool) -> Vec<(usize, usize)> {
-    let mut groups: Vec<usize> = (0..sup.groups.len()).collect();
-    if lexical {
-        groups.sort_by(|&a, &b| sup.groups[a].config.name.cmp(&sup.groups[b].config.name));
-    }
-    let mut out = Vec::new();
-    for gi in groups {
-        let procs = &sup.groups[gi].processes;
-        let mut order: Vec<usize> = (0..procs.len()).collect();
-        if lexical {
-            order.sort_by(|&a, &b| procs[a].config.name.cmp(&procs[b].config.name));
-        } else {
-            order.sort_by_key(|&i| procs[i].config.priority);
-        }
-        out.extend(order.into_iter().map(|pi| (gi, pi)));
-    }
-    out
-}
-
-fn group_members(sup: &Supervisor, gi: usize) -> Vec<(String, String)> {
-    let g = &sup.groups[gi];
-    let mut procs: Vec<&Process> = g.processes.iter().collect();
-    procs.sort_by_key(|p| p.config.priority);
-    procs
-        .into_iter()
-        .map(|p| (g.config.name.clone(), p.config.name.clone()))
-        .collect()
+/// Accepted with any string-like type and data, as Python; the event
+/// reaches the listeners subscribed to REMOTE_COMMUNICATION. The one call
+/// Python serves while stopping.
+pub fn send_remote_comm_event(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let text = |v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Base64(b) => Ok(String::from_utf8_lossy(b).into_owned()),
+        _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
+    };
+    let (kind, data) = (text(&p[0])?, text(&p[1])?);
+    sup.remote_communication(&kind, &data);
+    Ok(Ok(Value::Bool(true)).into())
 }
 
 // ---------------------------------------------------------------------------
 // Start, stop, signal
 
-fn start_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
-    or_fault(try_start_process(sup, spec, wait))
+pub fn start_process(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    Ok(start_one(sup, str_arg(p, 0)?, wait_arg(p, 1)))
 }
 
-fn try_start_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
-    check_mood(sup)?;
-    let (gi, pi) = match lookup(sup, spec)? {
-        (gi, Some(pi)) => (gi, pi),
-        (gi, None) => {
-            let group = sup.groups[gi].config.name.clone();
-            return Ok(start_group(sup, &group, wait));
-        }
-    };
-    if let Err(e) = sup.resolve_command(gi, pi) {
-        return Err(match e.kind {
-            SpawnErrorKind::NotFound => f::with(f::NO_FILE, e.message),
-            _ => f::with(f::NOT_EXECUTABLE, e.message),
-        });
+pub fn start_process_group(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    Ok(start_group(sup, str_arg(p, 0)?, wait_arg(p, 1)))
+}
+
+pub fn start_all_processes(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let wait = wait_arg(p, 0);
+    let targets = sup.processes(Order::Priority);
+    Ok(all_func(
+        sup,
+        targets,
+        |s| !s.is_running(),
+        move |sup, name| start_one(sup, name, wait),
+    ))
+}
+
+pub fn stop_process(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    Ok(stop_one(sup, str_arg(p, 0)?, wait_arg(p, 1)))
+}
+
+pub fn stop_process_group(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    Ok(stop_group(sup, str_arg(p, 0)?, wait_arg(p, 1)))
+}
+
+pub fn stop_all_processes(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let wait = wait_arg(p, 0);
+    let targets = sup.processes(Order::Priority);
+    Ok(all_func(
+        sup,
+        targets,
+        ProcessState::is_running,
+        move |sup, name| stop_one(sup, name, wait),
+    ))
+}
+
+pub fn signal_process(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    Ok(signal_one(sup, str_arg(p, 0)?, &p[1]))
+}
+
+/// Python checks the mood before and after signalling a group.
+pub fn signal_process_group(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    check_mood(sup.mood())?;
+    let step = signal_group(sup, str_arg(p, 0)?, &p[1]);
+    check_mood(sup.mood())?;
+    Ok(step)
+}
+
+/// Python checks the mood only after signalling everything.
+pub fn signal_all_processes(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let sig = p[0].clone();
+    let targets = sup.processes(Order::Priority);
+    let step = all_func(
+        sup,
+        targets,
+        ProcessState::is_signallable,
+        move |sup, name| signal_one(sup, name, &sig),
+    );
+    check_mood(sup.mood())?;
+    Ok(step)
+}
+
+/// The group and (unless the spec names a whole group) the process.
+fn lookup(sup: &Supervisor, spec: &str) -> Result<Target, Fault> {
+    let (group, process) = split_namespec(spec);
+    if !sup.has_group(group) {
+        return Err(f::with(f::BAD_NAME, spec));
     }
-    let state = sup.groups[gi].processes[pi].state;
-    if state.is_running() {
-        return Err(f::with(f::ALREADY_STARTED, spec));
+    match process {
+        None => Ok(Target::Group(group.to_string())),
+        Some(name) => sup
+            .find(group, name)
+            .map(Target::Process)
+            .ok_or_else(|| f::with(f::BAD_NAME, spec)),
     }
-    if state == ProcessState::Unknown {
-        return Err(f::with(
+}
+
+enum Target {
+    Group(String),
+    Process(ProcessId),
+}
+
+fn lookup_process(sup: &Supervisor, spec: &str) -> Result<ProcessId, Fault> {
+    match lookup(sup, spec)? {
+        Target::Process(id) => Ok(id),
+        Target::Group(_) => Err(f::with(f::BAD_NAME, spec)),
+    }
+}
+
+fn start_one(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
+    or_fault(try_start_one(sup, spec, wait))
+}
+
+fn start_fault(e: StartError, spec: &str) -> Fault {
+    match e {
+        StartError::NoFile(msg) => f::with(f::NO_FILE, msg),
+        StartError::NotExecutable(msg) => f::with(f::NOT_EXECUTABLE, msg),
+        StartError::AlreadyStarted => f::with(f::ALREADY_STARTED, spec),
+        StartError::UnknownState => f::with(
             f::FAILED,
             format!("{} is in an unknown process state", spec),
-        ));
+        ),
+        StartError::SpawnError => f::with(f::SPAWN_ERROR, spec),
+        StartError::Abnormal => f::with(f::ABNORMAL_TERMINATION, spec),
     }
-    let (group, name) = names_of(sup, gi, pi);
-    let _ = sup.with_process(gi, pi, |p, fx| p.spawn(fx));
-    sup.reap_now();
-    let Some((gi, pi)) = sup.process_index(&group, &name) else {
-        return Err(f::with(f::ABNORMAL_TERMINATION, spec));
+}
+
+fn try_start_one(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
+    check_mood(sup.mood())?;
+    let id = match lookup(sup, spec)? {
+        Target::Process(id) => id,
+        Target::Group(group) => return Ok(start_group(sup, &group, wait)),
     };
-    if sup.groups[gi].processes[pi].spawnerr.is_some() {
-        return Err(f::with(f::SPAWN_ERROR, spec));
-    }
-    sup.with_process(gi, pi, |p, fx| p.transition(fx));
-    if wait && sup.groups[gi].processes[pi].state != ProcessState::Running {
+    sup.start(id).map_err(|e| start_fault(e, spec))?;
+    if wait && sup.state(id) != Some(ProcessState::Running) {
         let spec = spec.to_string();
         return Ok(Step::Wait(Box::new(move |sup: &mut Supervisor| {
-            let Some((gi, pi)) = sup.process_index(&group, &name) else {
-                return Some(Err(f::with(f::ABNORMAL_TERMINATION, &spec)));
-            };
-            let p = &sup.groups[gi].processes[pi];
-            if p.spawnerr.is_some() {
-                return Some(Err(f::with(f::SPAWN_ERROR, &spec)));
-            }
-            match p.state {
-                ProcessState::Starting => None,
-                ProcessState::Running => Some(Ok(Value::Bool(true))),
-                _ => Some(Err(f::with(f::ABNORMAL_TERMINATION, &spec))),
-            }
+            sup.start_outcome(id).map(|r| {
+                r.map(|()| Value::Bool(true))
+                    .map_err(|e| start_fault(e, &spec))
+            })
         })));
     }
     Ok(Step::Done(Ok(Value::Bool(true))))
 }
 
 fn start_group(sup: &mut Supervisor, name: &str, wait: bool) -> Step {
-    if let Err(fault) = check_mood(sup) {
+    if let Err(fault) = check_mood(sup.mood()) {
         return Step::Done(Err(fault));
     }
     for_group(
         sup,
         name,
-        |p| !p.state.is_running(),
-        move |sup, name| start_process(sup, name, wait),
+        |s| !s.is_running(),
+        move |sup, name| start_one(sup, name, wait),
     )
 }
 
 /// `func` on the members of group `name` that `predicate` selects, in
 /// priority order (Python's make_allfunc over one group); BAD_NAME for
 /// an unknown group.
-fn for_group<F>(sup: &mut Supervisor, name: &str, predicate: fn(&Process) -> bool, func: F) -> Step
+fn for_group<F>(
+    sup: &mut Supervisor,
+    name: &str,
+    predicate: fn(ProcessState) -> bool,
+    func: F,
+) -> Step
 where
     F: Fn(&mut Supervisor, &str) -> Step + Send + 'static,
 {
-    let Some(gi) = sup.group_index(name) else {
+    let Some(targets) = sup.members(name) else {
         return Step::Done(Err(f::with(f::BAD_NAME, name)));
     };
-    let targets = group_members(sup, gi);
     all_func(sup, targets, predicate, func)
 }
 
-fn stop_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
-    or_fault(try_stop_process(sup, spec, wait))
+fn stop_fault(e: StopError, spec: &str) -> Fault {
+    match e {
+        StopError::NotRunning => f::with(f::NOT_RUNNING, spec),
+        StopError::Failed(msg) => f::with(f::FAILED, msg),
+    }
 }
 
-fn try_stop_process(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
-    check_mood(sup)?;
-    let (gi, pi) = match lookup(sup, spec)? {
-        (gi, Some(pi)) => (gi, pi),
-        (gi, None) => {
-            let group = sup.groups[gi].config.name.clone();
-            return Ok(stop_group(sup, &group, wait));
-        }
+fn stop_one(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
+    or_fault(try_stop_one(sup, spec, wait))
+}
+
+fn try_stop_one(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
+    check_mood(sup.mood())?;
+    let id = match lookup(sup, spec)? {
+        Target::Process(id) => id,
+        Target::Group(group) => return Ok(stop_group(sup, &group, wait)),
     };
-    if !sup.groups[gi].processes[pi].state.is_running() {
-        return Err(f::with(f::NOT_RUNNING, spec));
-    }
-    if let Some(msg) = sup.with_process(gi, pi, |p, fx| p.stop(fx)) {
-        return Err(f::with(f::FAILED, msg));
-    }
-    let (group, name) = names_of(sup, gi, pi);
-    sup.reap_now();
-    let stopped = move |sup: &mut Supervisor| -> bool {
-        match sup.process_index(&group, &name) {
-            Some((gi, pi)) => {
-                let p = &mut sup.groups[gi].processes[pi];
-                p.stop_report();
-                p.state.is_stopped()
-            }
-            None => true,
-        }
-    };
-    if wait && !stopped(sup) {
+    sup.stop(id).map_err(|e| stop_fault(e, spec))?;
+    if wait && !sup.stop_outcome(id) {
         return Ok(Step::Wait(Box::new(move |sup: &mut Supervisor| {
-            stopped(sup).then_some(Ok(Value::Bool(true)))
+            sup.stop_outcome(id).then_some(Ok(Value::Bool(true)))
         })));
     }
     Ok(Step::Done(Ok(Value::Bool(true))))
 }
 
 fn stop_group(sup: &mut Supervisor, name: &str, wait: bool) -> Step {
-    if let Err(fault) = check_mood(sup) {
+    if let Err(fault) = check_mood(sup.mood()) {
         return Step::Done(Err(fault));
     }
-    for_group(
-        sup,
-        name,
-        |p| p.state.is_running(),
-        move |sup, name| stop_process(sup, name, wait),
-    )
+    for_group(sup, name, ProcessState::is_running, move |sup, name| {
+        stop_one(sup, name, wait)
+    })
 }
 
 /// The signal a client gave: a name (`HUP`, `SIGHUP`) or a number, as a
@@ -538,44 +366,26 @@ fn parse_signal(v: &Value) -> Result<i32, Fault> {
     crate::config::datatypes::signal_number(&text).map_err(|_| f::with(f::BAD_SIGNAL, &text))
 }
 
-fn signal_process(sup: &mut Supervisor, spec: &str, sig: &Value) -> Step {
-    or_fault(try_signal_process(sup, spec, sig))
+fn signal_one(sup: &mut Supervisor, spec: &str, sig: &Value) -> Step {
+    or_fault(try_signal_one(sup, spec, sig))
 }
 
-fn try_signal_process(sup: &mut Supervisor, spec: &str, sig: &Value) -> Result<Step, Fault> {
-    check_mood(sup)?;
-    let (gi, pi) = match lookup(sup, spec)? {
-        (gi, Some(pi)) => (gi, pi),
-        (gi, None) => {
-            let group = sup.groups[gi].config.name.clone();
-            return Ok(signal_group(sup, &group, sig));
-        }
+fn try_signal_one(sup: &mut Supervisor, spec: &str, sig: &Value) -> Result<Step, Fault> {
+    check_mood(sup.mood())?;
+    let id = match lookup(sup, spec)? {
+        Target::Process(id) => id,
+        Target::Group(group) => return Ok(signal_group(sup, &group, sig)),
     };
     let signo = parse_signal(sig)?;
-    if !sup.groups[gi].processes[pi].state.is_signallable() {
-        return Err(f::with(f::NOT_RUNNING, spec));
-    }
-    if let Some(msg) = sup.with_process(gi, pi, |p, fx| p.signal(signo, fx)) {
-        return Err(f::with(f::FAILED, msg));
-    }
+    sup.signal(id, signo).map_err(|e| stop_fault(e, spec))?;
     Ok(Step::Done(Ok(Value::Bool(true))))
 }
 
 fn signal_group(sup: &mut Supervisor, name: &str, sig: &Value) -> Step {
     let sig = sig.clone();
-    for_group(
-        sup,
-        name,
-        |p| p.state.is_signallable(),
-        move |sup, name| signal_process(sup, name, &sig),
-    )
-}
-
-fn names_of(sup: &Supervisor, gi: usize, pi: usize) -> (String, String) {
-    (
-        sup.groups[gi].config.name.clone(),
-        sup.groups[gi].processes[pi].config.name.clone(),
-    )
+    for_group(sup, name, ProcessState::is_signallable, move |sup, name| {
+        signal_one(sup, name, &sig)
+    })
 }
 
 fn proc_status(group: &str, name: &str, code: i64, description: &str) -> Value {
@@ -592,8 +402,8 @@ fn proc_status(group: &str, name: &str, code: i64, description: &str) -> Value {
 /// finish. Results come in completion order, each a procstatus struct.
 fn all_func<F>(
     sup: &mut Supervisor,
-    targets: Vec<(String, String)>,
-    predicate: fn(&Process) -> bool,
+    targets: Vec<ProcessId>,
+    predicate: fn(ProcessState) -> bool,
     func: F,
 ) -> Step
 where
@@ -606,13 +416,14 @@ where
     }
     let mut results: Vec<Value> = Vec::new();
     let mut parked: Vec<Parked> = Vec::new();
-    for (group, name) in targets {
-        let Some((gi, pi)) = sup.process_index(&group, &name) else {
+    for id in targets {
+        let Some(info) = sup.info(id) else {
             continue;
         };
-        if !predicate(&sup.groups[gi].processes[pi]) {
+        if !predicate(info.state) {
             continue;
         }
+        let (group, name) = (info.group.to_string(), info.name.to_string());
         match func(sup, &make_namespec(&group, &name)) {
             Step::Done(Ok(_)) => results.push(proc_status(&group, &name, f::SUCCESS, "OK")),
             Step::Done(Err(e)) => results.push(proc_status(&group, &name, e.code, &e.string)),
@@ -650,29 +461,6 @@ where
 }
 
 // ---------------------------------------------------------------------------
-// Groups
-
-fn add_group(sup: &mut Supervisor, name: &str) -> Outcome {
-    let Some(cfg) = sup.config.groups.iter().find(|g| g.name == name).cloned() else {
-        return Err(f::with(f::BAD_NAME, name));
-    };
-    if !sup.add_group(cfg) {
-        return Err(f::with(f::ALREADY_ADDED, name));
-    }
-    Ok(Value::Bool(true))
-}
-
-fn remove_group(sup: &mut Supervisor, name: &str) -> Outcome {
-    if sup.group_index(name).is_none() {
-        return Err(f::with(f::BAD_NAME, name));
-    }
-    if !sup.remove_group(name) {
-        return Err(f::with(f::STILL_RUNNING, name));
-    }
-    Ok(Value::Bool(true))
-}
-
-// ---------------------------------------------------------------------------
 // Information
 
 fn epoch_secs(t: Option<SystemTime>) -> i64 {
@@ -682,33 +470,41 @@ fn epoch_secs(t: Option<SystemTime>) -> i64 {
         .clamp(i64::from(i32::MIN), i64::from(i32::MAX))
 }
 
-fn path_text(p: Option<&PathBuf>) -> String {
+fn path_text(p: Option<&Path>) -> String {
     p.map(|p| p.display().to_string()).unwrap_or_default()
 }
 
-fn process_info(sup: &Supervisor, spec: &str) -> Outcome {
-    let (gi, pi) = lookup_process(sup, spec)?;
-    Ok(process_info_at(
-        sup,
-        gi,
-        pi,
-        epoch_secs(Some(SystemTime::now())),
-    ))
+pub fn get_process_info(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let id = lookup_process(sup, str_arg(p, 0)?)?;
+    let now = epoch_secs(Some(SystemTime::now()));
+    Ok(Ok(sup
+        .info(id)
+        .map(|i| info_value(&i, now))
+        .unwrap_or(Value::Nil))
+    .into())
+}
+
+pub fn get_all_process_info(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    let now = epoch_secs(Some(SystemTime::now()));
+    let infos = sup
+        .processes(Order::Name)
+        .into_iter()
+        .filter_map(|id| sup.info(id).map(|i| info_value(&i, now)))
+        .collect();
+    Ok(Ok(Value::Array(infos)).into())
 }
 
 /// Python's `getProcessInfo` struct of one process, `now` given so that
 /// every struct of one `getAllProcessInfo` reply agrees.
-fn process_info_at(sup: &Supervisor, gi: usize, pi: usize, now: i64) -> Value {
-    let g = &sup.groups[gi];
-    let p = &g.processes[pi];
-    let start = epoch_secs(p.laststart.map(|(_, wall)| wall));
-    let stop = epoch_secs(p.laststop);
-    let spawnerr = p.spawnerr.clone().unwrap_or_default();
-    let description = describe(p.state, p.pid, start, stop, now, &spawnerr, &p.config.name);
-    let stdout = path_text(p.stdout_path.as_ref());
+fn info_value(p: &ProcessInfo, now: i64) -> Value {
+    let start = epoch_secs(p.start);
+    let stop = epoch_secs(p.stop);
+    let spawnerr = p.spawnerr.unwrap_or_default();
+    let description = describe(p.state, p.pid, start, stop, now, spawnerr, p.name);
+    let stdout = path_text(p.stdout_logfile);
     Value::structure([
-        ("name", Value::from(&p.config.name)),
-        ("group", Value::from(&g.config.name)),
+        ("name", Value::from(p.name)),
+        ("group", Value::from(p.group)),
         ("start", Value::Int(start)),
         ("stop", Value::Int(stop)),
         ("now", Value::Int(now)),
@@ -721,10 +517,7 @@ fn process_info_at(sup: &Supervisor, gi: usize, pi: usize, now: i64) -> Value {
         ),
         ("logfile", Value::from(stdout.clone())),
         ("stdout_logfile", Value::from(stdout)),
-        (
-            "stderr_logfile",
-            Value::from(path_text(p.stderr_path.as_ref())),
-        ),
+        ("stderr_logfile", Value::from(path_text(p.stderr_logfile))),
         ("pid", Value::Int(i64::from(p.pid))),
         ("description", Value::from(description)),
     ])
@@ -797,10 +590,11 @@ fn stop_time(epoch: i64) -> String {
 
 /// A log file as getAllConfigInfo shows it: the path, `auto` until a
 /// group made from this config resolved it, or `none`.
-fn logfile_value(cfg: &crate::config::LogFile, resolved: Option<&PathBuf>) -> Value {
+fn logfile_value(cfg: &crate::config::LogFile, resolved: Option<&Path>) -> Value {
     use crate::config::LogFile;
     match (cfg, resolved) {
-        (LogFile::Path(p), _) | (LogFile::Auto, Some(p)) => Value::from(p.display().to_string()),
+        (LogFile::Path(p), _) => Value::from(p.display().to_string()),
+        (LogFile::Auto, Some(p)) => Value::from(p.display().to_string()),
         (LogFile::Auto, None) => Value::from("auto"),
         (LogFile::None | LogFile::Syslog, _) => Value::from("none"),
     }
@@ -810,7 +604,7 @@ fn logfile_value(cfg: &crate::config::LogFile, resolved: Option<&PathBuf>) -> Va
 fn channel_fields(
     channel: &str,
     log: &crate::config::LogConfig,
-    resolved: Option<&PathBuf>,
+    resolved: Option<&Path>,
 ) -> [(String, Value); 6] {
     let key = |k: &str| format!("{}_{}", channel, k);
     [
@@ -826,19 +620,14 @@ fn channel_fields(
     ]
 }
 
-fn all_config_info(sup: &Supervisor) -> Value {
+pub fn get_all_config_info(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
     let mut rows: Vec<(String, Value)> = Vec::new();
-    for g in &sup.config.groups {
-        let active = sup
-            .group_index(&g.name)
-            .map(|gi| &sup.groups[gi])
-            .filter(|a| a.generation == sup.config_generation);
-        let inuse = sup.group_index(&g.name).is_some();
+    for g in sup.configured_groups() {
+        let inuse = sup.has_group(&g.name);
         for pc in &g.processes {
             // AUTO log files have a name once a group made from this very
             // config exists (Python resolves them on the config object).
-            let running =
-                active.and_then(|a| a.processes.iter().find(|p| p.config.name == pc.name));
+            let (out_log, err_log) = sup.resolved_logs(&g.name, &pc.name).unwrap_or_default();
             let none_or = |v: Option<Value>| v.unwrap_or_else(|| Value::from("none"));
             // Python's key order (its dict literal).
             let mut fields: Vec<(String, Value)> = [
@@ -863,18 +652,10 @@ fn all_config_info(sup: &Supervisor) -> Value {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-            fields.extend(channel_fields(
-                "stdout",
-                &pc.stdout,
-                running.and_then(|p| p.stdout_path.as_ref()),
-            ));
+            fields.extend(channel_fields("stdout", &pc.stdout, out_log));
             fields.push(("stopsignal".into(), Value::Int(i64::from(pc.stopsignal))));
             fields.push(("stopwaitsecs".into(), Value::Int(pc.stopwaitsecs)));
-            fields.extend(channel_fields(
-                "stderr",
-                &pc.stderr,
-                running.and_then(|p| p.stderr_path.as_ref()),
-            ));
+            fields.extend(channel_fields("stderr", &pc.stderr, err_log));
             fields.push((
                 "serverurl".into(),
                 none_or(pc.serverurl.as_ref().map(Value::from)),
@@ -884,34 +665,19 @@ fn all_config_info(sup: &Supervisor) -> Value {
     }
     // Python sorts by name only; the sort is stable.
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    Value::array(rows.into_iter().map(|(_, v)| v))
+    Ok(Ok(Value::array(rows.into_iter().map(|(_, v)| v))).into())
 }
 
 // ---------------------------------------------------------------------------
 // Logs
-
-#[derive(Clone, Copy)]
-enum Channel {
-    Stdout,
-    Stderr,
-}
-
-fn main_log_path(sup: &Supervisor) -> Option<PathBuf> {
-    let _ = sup;
-    crate::logs::activity::path()
-}
 
 fn process_log_path(
     sup: &Supervisor,
     spec: &str,
     channel: Channel,
 ) -> Result<Option<PathBuf>, Fault> {
-    let (gi, pi) = lookup_process(sup, spec)?;
-    let p = &sup.groups[gi].processes[pi];
-    Ok(match channel {
-        Channel::Stdout => p.stdout_path.clone(),
-        Channel::Stderr => p.stderr_path.clone(),
-    })
+    let id = lookup_process(sup, spec)?;
+    Ok(sup.log_path(id, channel))
 }
 
 /// A process's log by channel name, for `/logtail` (Python looks up
@@ -923,6 +689,75 @@ pub fn log_path(sup: &Supervisor, spec: &str, channel: &str) -> Option<PathBuf> 
         _ => return None,
     };
     process_log_path(sup, spec, channel).ok().flatten()
+}
+
+fn read_process_log(sup: &Supervisor, p: &[Value], channel: Channel) -> Result<Step, Fault> {
+    let path = process_log_path(sup, str_arg(p, 0)?, channel)?;
+    let (offset, length) = (int_arg(p, 1)?, int_arg(p, 2)?);
+    Ok(Step::Offload(Box::new(move || {
+        read_log(path, offset, length)
+    })))
+}
+
+pub fn read_process_stdout_log(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    read_process_log(sup, p, Channel::Stdout)
+}
+
+pub fn read_process_stderr_log(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    read_process_log(sup, p, Channel::Stderr)
+}
+
+fn tail_process_log(sup: &Supervisor, p: &[Value], channel: Channel) -> Result<Step, Fault> {
+    let path = process_log_path(sup, str_arg(p, 0)?, channel)?;
+    let (offset, length) = (int_arg(p, 1)?, int_arg(p, 2)?);
+    Ok(Step::Offload(Box::new(move || {
+        Ok(tail_log(path, offset, length))
+    })))
+}
+
+pub fn tail_process_stdout_log(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    tail_process_log(sup, p, Channel::Stdout)
+}
+
+pub fn tail_process_stderr_log(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    tail_process_log(sup, p, Channel::Stderr)
+}
+
+pub fn clear_process_logs(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    Ok(clear_one(sup, str_arg(p, 0)?).into())
+}
+
+pub fn clear_all_process_logs(sup: &mut Supervisor, _: &[Value]) -> Result<Step, Fault> {
+    let targets = sup.processes(Order::Priority);
+    Ok(all_func(
+        sup,
+        targets,
+        |_| true,
+        |sup, name| clear_one(sup, name).into(),
+    ))
+}
+
+fn clear_one(sup: &mut Supervisor, spec: &str) -> Outcome {
+    check_mood(sup.mood())?;
+    let id = lookup_process(sup, spec)?;
+    sup.clear_logs(id).map_err(|_| f::with(f::FAILED, spec))?;
+    Ok(Value::Bool(true))
+}
+
+pub fn send_process_stdin(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fault> {
+    let spec = str_arg(p, 0)?;
+    let data: Vec<u8> = match &p[1] {
+        Value::String(s) => s.as_bytes().to_vec(),
+        Value::Base64(b) => b.clone(),
+        other => return Err(f::with(f::INCORRECT_PARAMETERS, display_value(other))),
+    };
+    let id = lookup_process(sup, spec)?;
+    match sup.write_stdin(id, &data) {
+        Ok(()) => Ok(Ok(Value::Bool(true)).into()),
+        Err(StdinError::NotRunning) => Err(f::with(f::NOT_RUNNING, spec)),
+        Err(StdinError::Closed) => Err(f::with(f::NO_FILE, spec)),
+        Err(StdinError::Failed(e)) => Err(f::with(f::FAILED, e)),
+    }
 }
 
 /// readLog / readProcess*Log: NO_FILE when there is no such file (with
@@ -1017,40 +852,48 @@ pub fn tail_file(path: &std::path::Path, offset: i64, length: i64) -> Option<(Ve
     Some((data, size, overflow))
 }
 
-fn clear_main_log(sup: &Supervisor) -> Outcome {
-    let _ = sup;
-    match crate::logs::activity::path() {
-        Some(p) if p.exists() => {}
-        _ => return Err(f::bare(f::NO_FILE)),
+// ---------------------------------------------------------------------------
+// Arguments: Python's methods take whatever the client sent; a type they
+// cannot use is INCORRECT_PARAMETERS here (Python often answers those with
+// an HTTP 500 and a traceback in its log).
+
+fn str_arg(p: &[Value], i: usize) -> Result<&str, Fault> {
+    match p.get(i) {
+        Some(Value::String(s)) => Ok(s),
+        _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
     }
-    crate::logs::activity::clear().map_err(|_| f::bare(f::FAILED))?;
-    Ok(Value::Bool(true))
 }
 
-fn clear_process_logs(sup: &mut Supervisor, spec: &str) -> Outcome {
-    check_mood(sup)?;
-    let (gi, pi) = lookup_process(sup, spec)?;
-    sup.groups[gi].processes[pi]
-        .clear_logs()
-        .map_err(|_| f::with(f::FAILED, spec))?;
-    Ok(Value::Bool(true))
+/// An integer as Python's `int()` takes it: an int, a bool, a double
+/// (truncated) or a string of digits.
+fn int_arg(p: &[Value], i: usize) -> Result<i64, Fault> {
+    match p.get(i) {
+        Some(Value::Int(n)) => Ok(*n),
+        Some(Value::Bool(b)) => Ok(i64::from(*b)),
+        Some(Value::Double(d)) if d.is_finite() => Ok(d.trunc() as i64),
+        Some(Value::String(s)) => {
+            crate::config::datatypes::py_int(s).ok_or_else(|| f::bare(f::INCORRECT_PARAMETERS))
+        }
+        _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
+    }
 }
 
-fn send_stdin(sup: &mut Supervisor, spec: &str, chars: &Value) -> Outcome {
-    let data: Vec<u8> = match chars {
-        Value::String(s) => s.as_bytes().to_vec(),
-        Value::Base64(b) => b.clone(),
-        other => return Err(f::with(f::INCORRECT_PARAMETERS, display_value(other))),
-    };
-    let (gi, pi) = lookup_process(sup, spec)?;
-    let p = &mut sup.groups[gi].processes[pi];
-    if p.pid == 0 || p.killing {
-        return Err(f::with(f::NOT_RUNNING, spec));
-    }
-    match p.write_stdin(&data) {
-        Ok(()) => Ok(Value::Bool(true)),
-        Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Err(f::with(f::NO_FILE, spec)),
-        Err(e) => Err(f::with(f::FAILED, e)),
+/// `wait`: Python tests it for truth; absent means true.
+fn wait_arg(p: &[Value], i: usize) -> bool {
+    p.get(i).is_none_or(truthy)
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Int(n) => *n != 0,
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Double(d) => *d != 0.0,
+        Value::DateTime(_) => true,
+        Value::Base64(b) => !b.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Struct(s) => !s.is_empty(),
+        Value::Nil => false,
     }
 }
 
@@ -1070,23 +913,6 @@ fn display_value(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mood_calls_answer_running_and_fault_otherwise() {
-        let state = by_mood("getState", Mood::Running).map(|o| o.ok());
-        assert_eq!(
-            state,
-            Some(Some(Value::structure([
-                ("statecode", Value::Int(1)),
-                ("statename", Value::from("RUNNING")),
-            ])))
-        );
-        for mood in [Mood::Restarting, Mood::Shutdown] {
-            let fault = by_mood("getAPIVersion", mood).and_then(|o| o.err());
-            assert_eq!(fault.map(|f| f.code), Some(f::SHUTDOWN_STATE));
-        }
-        assert!(by_mood("getProcessInfo", Mood::Running).is_none());
-    }
 
     #[test]
     fn namespecs() {

@@ -1,10 +1,23 @@
 //! The supervisor loop: owns every process, group and listener; woken only
 //! by signals (a self-pipe), messages from other threads (a channel and a
 //! `mio::Waker`) and the nearest deadline. Nothing here knows a wire format
-//! or a transport: other threads send [`Job`]s through a [`LoopHandle`].
+//! or a transport: other threads send [`Job`]s through a [`LoopHandle`],
+//! and a job reaches process state only through the named methods of
+//! `api.rs` (find, start, stop, signal, info…); every field is private.
+//!
+//! The rule for imports: this module uses only `config`, `events`, `logs`,
+//! `sys` and `pycompat`. The daemon's lifecycle (`crate::daemon`) builds
+//! the loop and hands it what it needs (its config, a [`Reload`] function,
+//! its [`Wakeups`]); `rpc` and `http` sit above it and it knows neither.
+//!
+//! `process.rs` holds one process's state machine; its decisions get the
+//! time and the OS (spawn, kill: `launch.rs`) passed in, so they are
+//! tested with a fake OS and a clock the test moves.
 
+mod api;
 pub mod daemon;
-pub mod process;
+mod launch;
+mod process;
 pub mod spawn;
 pub mod state;
 pub mod stdin;
@@ -15,6 +28,7 @@ use crate::events::pool::Pool;
 use crate::events::{self, EventType};
 use crate::logs::activity;
 use crate::logs::pump::{Channel, PumpEvent};
+pub use api::{GroupError, Order, ProcessId, ProcessInfo, StartError, StdinError, StopError};
 use mio::{Events, Interest, Poll, Token, Waker};
 use process::{Effects, Process, StateChange};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR2};
@@ -113,18 +127,18 @@ const LISTENER_GRACE: Duration = Duration::from_secs(3);
 const WAKER: Token = Token(1);
 
 /// A process group and its processes (in start order).
-pub struct Group {
-    pub config: GroupConfig,
-    pub processes: Vec<Process>,
+struct Group {
+    config: GroupConfig,
+    processes: Vec<Process>,
     /// The config generation the group was made from (see
     /// [`Supervisor::config_generation`]).
-    pub generation: u64,
+    generation: u64,
     /// The event buffer of an `[eventlistener:x]` pool.
-    pub pool: Option<Pool>,
+    pool: Option<Pool>,
 }
 
 impl Group {
-    pub fn unstopped(&self) -> Vec<&Process> {
+    fn unstopped(&self) -> Vec<&Process> {
         self.processes
             .iter()
             .filter(|p| !p.state.is_stopped())
@@ -132,18 +146,24 @@ impl Group {
     }
 }
 
-/// The loop's state. Public fields are for jobs sent by the RPC layer.
+/// The loop's state. Jobs sent by other threads reach it through the
+/// named methods of `api.rs`; nothing else is public.
 pub struct Supervisor {
-    pub config: Config,
-    pub groups: Vec<Group>,
+    config: Config,
+    groups: Vec<Group>,
+    /// Where each process is in `groups`, by id; rebuilt whenever groups
+    /// are added, removed or reordered.
+    index: std::collections::HashMap<ProcessId, (usize, usize)>,
+    /// The id the next process made gets.
+    next_id: u64,
     /// Written only through `set_mood`, which publishes it.
-    pub mood: Mood,
+    mood: Mood,
     stopping: bool,
     stop_groups: Vec<String>,
     last_shutdown_report: Option<Instant>,
     waiters: Vec<Waiter>,
     /// State changes not yet handed to waiters/events.
-    pub changes: Vec<StateChange>,
+    changes: Vec<StateChange>,
     handle: LoopHandle,
     rx: mpsc::Receiver<Job>,
     pump_rx: mpsc::Receiver<PumpMsg>,
@@ -163,7 +183,7 @@ pub struct Supervisor {
     /// Bumped by every reread: groups made from the current
     /// `config.groups` carry the same number (getAllConfigInfo shows the
     /// resolved AUTO log names only for those, as Python does).
-    pub config_generation: u64,
+    config_generation: u64,
 }
 
 impl Supervisor {
@@ -181,6 +201,8 @@ impl Supervisor {
         let mut sup = Supervisor {
             config,
             groups: Vec::new(),
+            index: std::collections::HashMap::new(),
+            next_id: 0,
             mood: Mood::Running,
             stopping: false,
             stop_groups: Vec::new(),
@@ -222,16 +244,19 @@ impl Supervisor {
 
     /// Adds a group from its config (autostart happens on the next pass).
     /// False if a group of that name exists.
-    pub fn add_group(&mut self, config: GroupConfig) -> bool {
+    fn add_group(&mut self, config: GroupConfig) -> bool {
         if self.groups.iter().any(|g| g.config.name == config.name) {
             return false;
         }
         let s = &self.config.supervisord;
-        let processes = config
+        let first = self.next_id;
+        let processes: Vec<Process> = config
             .processes
             .iter()
-            .map(|p| Process::new(p.clone(), &s.childlogdir, &s.identifier))
+            .zip(first..)
+            .map(|(p, id)| Process::new(ProcessId(id), p.clone(), &s.childlogdir, &s.identifier))
             .collect();
+        self.next_id += processes.len() as u64;
         let pool = match &config.kind {
             GroupKind::EventListenerPool {
                 events,
@@ -254,61 +279,54 @@ impl Supervisor {
         true
     }
 
-    /// Removes a stopped group. False if some process is still running.
-    pub fn remove_group(&mut self, name: &str) -> bool {
-        let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
-            return false;
+    /// Removes a stopped group.
+    pub fn remove_group(&mut self, name: &str) -> Result<(), GroupError> {
+        let Some(i) = self.group_index(name) else {
+            return Err(GroupError::BadName);
         };
         if !self.groups[i].unstopped().is_empty() {
-            return false;
+            return Err(GroupError::StillRunning);
         }
         let g = self.groups.remove(i);
+        self.reindex();
         for p in &g.processes {
             p.remove_auto_logs();
         }
         self.notify(EventType::ProcessGroupRemoved, || {
             events::group_payload(name)
         });
-        true
+        Ok(())
     }
 
     fn sort_groups(&mut self) {
         self.groups.sort_by(|a, b| {
             (a.config.priority, &a.config.name).cmp(&(b.config.priority, &b.config.name))
         });
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.index.clear();
+        for (gi, g) in self.groups.iter().enumerate() {
+            for (pi, p) in g.processes.iter().enumerate() {
+                self.index.insert(p.id, (gi, pi));
+            }
+        }
     }
 
     /// The index of the active group called `name`.
-    pub fn group_index(&self, name: &str) -> Option<usize> {
+    fn group_index(&self, name: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.config.name == name)
     }
 
     /// The (group, process) indexes of an active process.
-    pub fn process_index(&self, group: &str, name: &str) -> Option<(usize, usize)> {
+    fn process_index(&self, group: &str, name: &str) -> Option<(usize, usize)> {
         let gi = self.group_index(group)?;
         let pi = self.groups[gi]
             .processes
             .iter()
             .position(|p| p.config.name == name)?;
         Some((gi, pi))
-    }
-
-    /// Python's `get_execv_args` for a process, with supervisord's PATH.
-    pub fn resolve_command(
-        &self,
-        group: usize,
-        index: usize,
-    ) -> Result<(std::path::PathBuf, Vec<String>), spawn::SpawnError> {
-        spawn::resolve_command(
-            &self.groups[group].processes[index].config,
-            self.own_path.as_deref(),
-        )
-    }
-
-    /// Reaps now (RPC calls do this right after a spawn or stop, as
-    /// Python's do, so a child that died at once is seen at once).
-    pub fn reap_now(&mut self) {
-        self.reap();
     }
 
     /// `reloadConfig`: reads the config file again and keeps its groups as
@@ -351,7 +369,7 @@ impl Supervisor {
 
     /// Python's `notify()`: every pool subscribed to `kind` buffers the
     /// event; the payload is made only if some pool wants it.
-    pub fn notify(&mut self, kind: EventType, payload: impl FnOnce() -> String) {
+    fn notify(&mut self, kind: EventType, payload: impl FnOnce() -> String) {
         // Only a buffered event needs another pass (to be dispatched).
         let taken = events::pool::notify(
             self.groups.iter_mut().filter_map(|g| g.pool.as_mut()),
@@ -387,24 +405,28 @@ impl Supervisor {
         self.handle.mood.store(mood.to_u8(), Ordering::SeqCst);
     }
 
-    /// Runs `f` on one process with the effects context, then lets the
-    /// loop re-evaluate; used by RPC jobs (start, stop, signal).
-    pub fn with_process<R>(
+    /// Runs `f` on one process with the effects context, then hands the
+    /// state changes it made to the event system.
+    fn with_process<R>(
         &mut self,
         group: usize,
         index: usize,
         f: impl FnOnce(&mut Process, &mut Effects) -> R,
     ) -> R {
-        let strip_ansi = self.config.supervisord.strip_ansi;
         let notifier = self.pump_notifier();
         let before = self.changes.len();
-        let mut fx = Effects {
-            mood: self.mood,
+        let mut os = launch::Launcher {
             server_url: self.server_url.as_deref(),
             own_path: self.own_path.as_deref(),
-            strip_ansi,
-            changes: &mut self.changes,
+            strip_ansi: self.config.supervisord.strip_ansi,
             pump_notifier: &notifier,
+        };
+        let mut fx = Effects {
+            mood: self.mood,
+            now: Instant::now(),
+            wall: std::time::SystemTime::now(),
+            os: &mut os,
+            changes: &mut self.changes,
         };
         let result = f(&mut self.groups[group].processes[index], &mut fx);
         // Python notifies in change_state itself; these are the same
@@ -634,7 +656,16 @@ impl Supervisor {
             self.reap();
             self.handle_signals(pending);
             while let Ok(job) = self.rx.try_recv() {
+                let before = self.changes.len();
                 job(self);
+                // A job that changed a process's state is followed by the
+                // timed and automatic moves (FATAL after the last retry, a
+                // restart) before the next job, as Python runs them between
+                // requests: the next call sees the state they lead to.
+                if self.changes.len() != before {
+                    self.again = true;
+                    break;
+                }
             }
 
             if self.mood < Mood::Running {

@@ -2,12 +2,14 @@
 //! actions Python's Subprocess takes (spawn, kill, finish, transition),
 //! with the same activity-log lines. Only the loop calls these.
 
-use super::spawn::{self, SpawnContext, SpawnErrorKind};
+use super::launch::{ProcessOs, SharedLog};
+use super::spawn::SpawnErrorKind;
 use super::state::{next, Event, Mood, ProcessState};
+use super::ProcessId;
 use crate::config::datatypes::signal_name;
 use crate::config::{AutoRestart, LogConfig, LogFile, ProcessConfig, ProcessKind};
 use crate::logs::activity;
-use crate::logs::pump::{self, ChannelSink, PumpEvent};
+use crate::logs::pump;
 use crate::logs::rotating::RotatingFile;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -25,48 +27,48 @@ pub struct StateChange {
     pub tries: i64,
 }
 
-/// A shared child log writer: the pump writes, the loop clears/reopens.
-pub type SharedLog = Arc<Mutex<RotatingFile>>;
-
-/// What a process needs from the loop while it acts.
+/// What a process needs from the loop while it acts: the time, the
+/// daemon's mood, the OS, and where its state changes go.
 pub struct Effects<'a> {
     pub mood: Mood,
-    pub server_url: Option<&'a str>,
-    pub own_path: Option<&'a str>,
-    pub strip_ansi: bool,
+    /// The monotonic clock's reading for this action (timers).
+    pub now: Instant,
+    /// The wall clock's reading for this action (what RPC reports).
+    pub wall: SystemTime,
+    pub os: &'a mut dyn ProcessOs,
     /// State changes to hand to the event system.
     pub changes: &'a mut Vec<StateChange>,
-    /// Makes the notifier a pump uses to reach the loop.
-    pub pump_notifier: &'a dyn Fn(String, String, i32) -> Box<dyn FnMut(PumpEvent) + Send>,
 }
 
-pub struct Process {
-    pub config: ProcessConfig,
-    pub state: ProcessState,
-    pub pid: i32,
+pub(super) struct Process {
+    /// Stays the same for the life of the process in the loop.
+    pub(super) id: ProcessId,
+    pub(super) config: ProcessConfig,
+    pub(super) state: ProcessState,
+    pub(super) pid: i32,
     /// When the last spawn happened (monotonic, for timers; wall, for RPC).
-    pub laststart: Option<(Instant, SystemTime)>,
-    pub laststop: Option<SystemTime>,
+    pub(super) laststart: Option<(Instant, SystemTime)>,
+    pub(super) laststop: Option<SystemTime>,
     /// The pending timer: start retry (BACKOFF), SIGKILL (STOPPING), or
     /// the end of startsecs (STARTING).
-    pub delay: Option<Instant>,
-    pub backoff: i64,
-    pub spawnerr: Option<String>,
-    pub exitstatus: Option<i32>,
-    pub killing: bool,
+    pub(super) delay: Option<Instant>,
+    pub(super) backoff: i64,
+    pub(super) spawnerr: Option<String>,
+    pub(super) exitstatus: Option<i32>,
+    pub(super) killing: bool,
     /// How many of `more_stopsignals` this stop has sent.
     stop_signals_sent: usize,
-    pub administrative_stop: bool,
-    pub system_stop: bool,
-    pub laststopreport: Option<Instant>,
+    pub(super) administrative_stop: bool,
+    pub(super) system_stop: bool,
+    pub(super) laststopreport: Option<Instant>,
     /// Resolved log paths (AUTO names are made once, at group creation).
-    pub stdout_path: Option<PathBuf>,
-    pub stderr_path: Option<PathBuf>,
-    pub stdout_log: Option<SharedLog>,
-    pub stderr_log: Option<SharedLog>,
-    pub stdin: Option<super::stdin::Stdin>,
+    pub(super) stdout_path: Option<PathBuf>,
+    pub(super) stderr_path: Option<PathBuf>,
+    pub(super) stdout_log: Option<SharedLog>,
+    pub(super) stderr_log: Option<SharedLog>,
+    pub(super) stdin: Option<super::stdin::Stdin>,
     /// The event listener protocol state (listeners only; new at spawn).
-    pub listener: Option<crate::events::listener::Listener>,
+    pub(super) listener: Option<crate::events::listener::Listener>,
     /// Ends the output pump once the child is reaped (Python drains the
     /// pipes once, then closes them, so a grandchild keeping them open
     /// cannot hold the pump forever).
@@ -74,7 +76,12 @@ pub struct Process {
 }
 
 impl Process {
-    pub fn new(config: ProcessConfig, childlogdir: &Path, identifier: &str) -> Process {
+    pub fn new(
+        id: ProcessId,
+        config: ProcessConfig,
+        childlogdir: &Path,
+        identifier: &str,
+    ) -> Process {
         let stdout_path = log_path(
             &config.stdout,
             &config.name,
@@ -90,6 +97,7 @@ impl Process {
             identifier,
         );
         Process {
+            id,
             config,
             state: ProcessState::Stopped,
             pid: 0,
@@ -127,10 +135,6 @@ impl Process {
         }
     }
 
-    pub fn namespec(&self) -> String {
-        self.config.namespec()
-    }
-
     fn change_state(&mut self, to: ProcessState, expected: bool, fx: &mut Effects) {
         let from = self.state;
         if from == to {
@@ -139,7 +143,7 @@ impl Process {
         self.state = to;
         if to == ProcessState::Backoff {
             self.backoff += 1;
-            self.delay = Some(Instant::now() + Duration::from_secs(self.backoff.max(0) as u64));
+            self.delay = Some(fx.now + Duration::from_secs(self.backoff.max(0) as u64));
         }
         fx.changes.push(StateChange {
             group: self.config.group.clone(),
@@ -172,8 +176,8 @@ impl Process {
     }
 
     /// Starts the process (STOPPED/EXITED/FATAL/BACKOFF → STARTING). On a
-    /// pre-fork failure it goes to BACKOFF with spawnerr set and returns the
-    /// error kind (startProcess maps it to a fault).
+    /// failure it goes to BACKOFF with spawnerr set and returns the error
+    /// kind (startProcess maps it to a fault).
     pub fn spawn(&mut self, fx: &mut Effects) -> Result<i32, SpawnErrorKind> {
         let name = self.config.name.clone();
         if self.pid != 0 {
@@ -185,90 +189,32 @@ impl Process {
         self.exitstatus = None;
         self.system_stop = false;
         self.administrative_stop = false;
-        let now = Instant::now();
-        self.laststart = Some((now, SystemTime::now()));
+        self.laststart = Some((fx.now, fx.wall));
         self.apply(Event::Spawn, true, fx);
 
-        let (filename, argv) = match spawn::resolve_command(&self.config, fx.own_path) {
-            Ok(v) => v,
+        let launched = fx.os.resolve(&self.config).and_then(|command| {
+            // Python opens the logs only once the command is known.
+            self.open_logs();
+            let logs = (self.stdout_log.clone(), self.stderr_log.clone());
+            fx.os.launch(&self.config, &command, logs)
+        });
+        match launched {
+            Ok(child) => {
+                self.pid = child.pid;
+                activity::info(format!("spawned: '{}' with pid {}", name, child.pid));
+                self.spawnerr = None;
+                self.delay =
+                    Some(fx.now + Duration::from_secs(self.config.startsecs.max(0) as u64));
+                self.stdin = child.stdin;
+                self.pump_stop = child.pump_stop;
+                let listener = self.config.kind == ProcessKind::EventListener;
+                self.listener = listener.then(crate::events::listener::Listener::new);
+                Ok(child.pid)
+            }
             Err(e) => {
                 self.record_spawnerr(e.message);
                 self.apply(Event::SpawnFailed, true, fx);
-                return Err(e.kind);
-            }
-        };
-        self.open_logs();
-        let ctx = SpawnContext {
-            server_url: fx.server_url,
-            group_name: &self.config.group,
-        };
-        match spawn::spawn(&self.config, &filename, &argv, &ctx) {
-            Ok((pid, pipes)) => {
-                self.pid = pid;
-                activity::info(format!("spawned: '{}' with pid {}", name, pid));
-                self.spawnerr = None;
-                self.delay = Some(now + Duration::from_secs(self.config.startsecs.max(0) as u64));
-                self.stdin = Some(super::stdin::Stdin::new(pipes.stdin));
-                let listener = self.config.kind == ProcessKind::EventListener;
-                self.listener = listener.then(crate::events::listener::Listener::new);
-                let out = ChannelSink {
-                    log: self.stdout_log.clone(),
-                    strip_ansi: fx.strip_ansi,
-                    events_enabled: self.config.stdout.events_enabled,
-                    forward_all: listener,
-                    capture_maxbytes: if listener {
-                        0
-                    } else {
-                        self.config.stdout.capture_maxbytes as usize
-                    },
-                    syslog: self.config.stdout.syslog,
-                };
-                let err = ChannelSink {
-                    log: self.stderr_log.clone(),
-                    strip_ansi: fx.strip_ansi,
-                    events_enabled: self.config.stderr.events_enabled,
-                    forward_all: false,
-                    capture_maxbytes: self.config.stderr.capture_maxbytes as usize,
-                    syslog: self.config.stderr.syslog,
-                };
-                let notify = (fx.pump_notifier)(self.config.group.clone(), name.clone(), pid);
-                match pump::spawn_pump_stoppable(
-                    name.clone(),
-                    pipes.stdout,
-                    pipes.stderr,
-                    out,
-                    err,
-                    notify,
-                ) {
-                    Ok((_, stop)) => self.pump_stop = Some(stop),
-                    // Without a pump the child would block on a full pipe;
-                    // say so loudly, the process itself is running.
-                    Err(e) => {
-                        activity::crit(format!("cannot start output pump for '{}': {}", name, e))
-                    }
-                }
-                Ok(pid)
-            }
-            Err(e) => {
-                let msg = match e.raw_os_error() {
-                    Some(libc::EMFILE) | Some(libc::ENFILE) => {
-                        format!("too many open files to spawn '{}'", name)
-                    }
-                    Some(libc::EAGAIN) => {
-                        format!("Too many processes in process table to spawn '{}'", name)
-                    }
-                    // The exec itself failed (std reports it to the parent;
-                    // Python's child would write this to its stderr).
-                    Some(code) => format!(
-                        "couldn't exec {}: {}",
-                        argv.first().map(String::as_str).unwrap_or(""),
-                        spawn::errno_name(code)
-                    ),
-                    None => format!("unknown error during fork for '{}': {}", name, e),
-                };
-                self.record_spawnerr(msg);
-                self.apply(Event::SpawnFailed, true, fx);
-                Err(SpawnErrorKind::Other)
+                Err(e.kind)
             }
         }
     }
@@ -325,11 +271,10 @@ impl Process {
             signal_name(sig)
         ));
         self.killing = true;
-        self.delay =
-            Some(Instant::now() + Duration::from_secs(self.config.stopwaitsecs.max(0) as u64));
+        self.delay = Some(fx.now + Duration::from_secs(self.config.stopwaitsecs.max(0) as u64));
         self.apply(Event::Kill, true, fx);
         let target = if as_group { -self.pid } else { self.pid };
-        if let Err(e) = crate::sys::process::kill(target, sig) {
+        if let Err(e) = fx.os.kill(target, sig) {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 activity::debug(format!(
                     "unable to signal {} (pid {}), it probably just exited on its own: {}",
@@ -365,7 +310,7 @@ impl Process {
             self.pid,
             signal_name(sig)
         ));
-        if let Err(e) = crate::sys::process::kill(self.pid, sig) {
+        if let Err(e) = fx.os.kill(self.pid, sig) {
             if e.raw_os_error() == Some(libc::ESRCH) {
                 activity::debug(format!(
                     "unable to signal {} (pid {}), it probably just now exited on its own: {}",
@@ -392,8 +337,8 @@ impl Process {
     /// The process was reaped with wait status `status`.
     pub fn finish(&mut self, status: i32, fx: &mut Effects) {
         let (es, msg) = decode_wait_status(status);
-        let now = Instant::now();
-        self.laststop = Some(SystemTime::now());
+        let now = fx.now;
+        self.laststop = Some(fx.wall);
         let name = self.config.name.clone();
         let too_quickly = match self.laststart {
             Some((t, _)) => {
@@ -448,7 +393,7 @@ impl Process {
     /// Python's transition(): the timed and automatic moves. Returns the
     /// next instant at which this process needs another look, if any.
     pub fn transition(&mut self, fx: &mut Effects) -> Option<Instant> {
-        let now = Instant::now();
+        let now = fx.now;
         if fx.mood > Mood::Restarting {
             match self.state {
                 ProcessState::Exited => {
@@ -477,7 +422,7 @@ impl Process {
         }
         let name = &self.config.name;
         match self.state {
-            ProcessState::Starting if self.delay.is_none_or(|d| Instant::now() >= d) => {
+            ProcessState::Starting if self.delay.is_none_or(|d| now >= d) => {
                 self.delay = None;
                 self.backoff = 0;
                 let line = format!(
@@ -495,7 +440,7 @@ impl Process {
                 self.give_up(fx);
                 activity::info(line);
             }
-            ProcessState::Stopping if self.delay.is_some_and(|d| Instant::now() >= d) => {
+            ProcessState::Stopping if self.delay.is_some_and(|d| now >= d) => {
                 match self
                     .config
                     .more_stopsignals
@@ -529,16 +474,16 @@ impl Process {
             }
             _ => {}
         }
-        self.next_deadline(fx.mood)
+        self.next_deadline(fx.mood, now)
     }
 
     /// When this process next needs `transition`, given the current state.
-    fn next_deadline(&self, mood: Mood) -> Option<Instant> {
+    fn next_deadline(&self, mood: Mood, now: Instant) -> Option<Instant> {
         match self.state {
             ProcessState::Starting | ProcessState::Stopping => self.delay,
             ProcessState::Backoff if mood > Mood::Restarting => {
                 if self.backoff > self.config.startretries {
-                    Some(Instant::now())
+                    Some(now)
                 } else {
                     self.delay
                 }
@@ -677,7 +622,12 @@ pub fn decode_wait_status(status: i32) -> (i32, String) {
 
 #[cfg(test)]
 mod tests {
+    //! The state machine's decisions, driven through `Process` with a fake
+    //! OS and a clock the test moves: no children, no sleeps.
+
     use super::*;
+    use crate::supervisor::launch::{Command, LaunchError, Launched};
+    use ProcessState as S;
 
     #[test]
     fn wait_status_texts() {
@@ -691,5 +641,367 @@ mod tests {
             decode_wait_status(9 | 0x80),
             (-1, "terminated by SIGKILL (core dumped)".to_string())
         );
+    }
+
+    /// Records what the process asked of the OS.
+    #[derive(Default)]
+    struct FakeOs {
+        next_pid: i32,
+        launches: usize,
+        kills: Vec<(i32, i32)>,
+        /// The next resolve fails with this.
+        resolve_error: Option<LaunchError>,
+        /// Every kill fails with this errno.
+        kill_errno: Option<i32>,
+    }
+
+    impl ProcessOs for FakeOs {
+        fn resolve(&self, _: &ProcessConfig) -> Result<Command, LaunchError> {
+            match &self.resolve_error {
+                Some(e) => Err(e.clone()),
+                None => Ok(("/bin/prog".into(), vec!["prog".to_string()])),
+            }
+        }
+
+        fn launch(
+            &mut self,
+            _: &ProcessConfig,
+            _: &Command,
+            _: (Option<SharedLog>, Option<SharedLog>),
+        ) -> Result<Launched, LaunchError> {
+            self.launches += 1;
+            self.next_pid += 1;
+            Ok(Launched {
+                pid: 1000 + self.next_pid,
+                stdin: None,
+                pump_stop: None,
+            })
+        }
+
+        fn kill(&mut self, pid: i32, sig: i32) -> std::io::Result<()> {
+            self.kills.push((pid, sig));
+            match self.kill_errno {
+                Some(e) => Err(std::io::Error::from_raw_os_error(e)),
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// One process, its fake OS and the test's clock.
+    struct Rig {
+        p: Process,
+        os: FakeOs,
+        changes: Vec<StateChange>,
+        now: Instant,
+        mood: Mood,
+    }
+
+    const SIGTERM: i32 = libc::SIGTERM;
+    const SIGKILL: i32 = libc::SIGKILL;
+
+    fn exit(code: i32) -> i32 {
+        code << 8
+    }
+
+    impl Rig {
+        /// A program `prog` with the given extra keys, no log files.
+        fn new(keys: &str) -> Rig {
+            let text = format!(
+                "[supervisord]\n[program:prog]\ncommand=/bin/prog\nstdout_logfile=NONE\nstderr_logfile=NONE\n{}\n",
+                keys
+            );
+            let env = crate::config::Environment::current();
+            let cfg =
+                crate::config::load_str(&text, Path::new("/tmp/rig.conf"), &env).expect("config");
+            let pc = cfg.groups[0].processes[0].clone();
+            Rig {
+                p: Process::new(ProcessId(0), pc, Path::new("/tmp"), "supervisor"),
+                os: FakeOs::default(),
+                changes: Vec::new(),
+                now: Instant::now(),
+                mood: Mood::Running,
+            }
+        }
+
+        fn act<R>(&mut self, f: impl FnOnce(&mut Process, &mut Effects) -> R) -> R {
+            let mut fx = Effects {
+                mood: self.mood,
+                now: self.now,
+                wall: SystemTime::now(),
+                os: &mut self.os,
+                changes: &mut self.changes,
+            };
+            f(&mut self.p, &mut fx)
+        }
+
+        fn transition(&mut self) -> Option<Instant> {
+            self.act(|p, fx| p.transition(fx))
+        }
+
+        fn stop(&mut self) -> Option<String> {
+            self.act(|p, fx| p.stop(fx))
+        }
+
+        fn reaped(&mut self, status: i32) {
+            self.act(|p, fx| p.finish(status, fx));
+        }
+
+        fn later(&mut self, secs: u64) {
+            self.now += Duration::from_secs(secs);
+        }
+
+        fn state(&self) -> ProcessState {
+            self.p.state
+        }
+
+        /// The states it went through, in order, and forgets them.
+        fn path(&mut self) -> Vec<ProcessState> {
+            self.changes.drain(..).map(|c| c.to).collect()
+        }
+
+        /// Brought to RUNNING the usual way.
+        fn running(keys: &str) -> Rig {
+            let mut r = Rig::new(keys);
+            r.transition();
+            r.later(2);
+            r.transition();
+            assert_eq!(r.state(), S::Running);
+            r.path();
+            r
+        }
+    }
+
+    #[test]
+    fn autostart_spawns_and_startsecs_makes_it_running() {
+        let mut r = Rig::new("startsecs=1");
+        let deadline = r.transition();
+        assert_eq!(r.state(), S::Starting);
+        assert_eq!(r.os.launches, 1);
+        assert_eq!(deadline, Some(r.now + Duration::from_secs(1)));
+        // Not yet: the timer has not run out.
+        assert_eq!(r.transition(), deadline);
+        assert_eq!(r.state(), S::Starting);
+        r.later(1);
+        assert_eq!(r.transition(), None);
+        assert_eq!(r.path(), [S::Starting, S::Running]);
+    }
+
+    #[test]
+    fn startsecs_zero_is_running_at_once() {
+        let mut r = Rig::new("startsecs=0");
+        r.transition();
+        assert_eq!(r.path(), [S::Starting, S::Running]);
+    }
+
+    #[test]
+    fn no_autostart_stays_stopped() {
+        let mut r = Rig::new("autostart=false");
+        assert_eq!(r.transition(), None);
+        assert_eq!(r.state(), S::Stopped);
+        assert_eq!(r.os.launches, 0);
+    }
+
+    #[test]
+    fn nothing_starts_while_stopping_or_restarting() {
+        for mood in [Mood::Shutdown, Mood::Restarting] {
+            let mut r = Rig::new("");
+            r.mood = mood;
+            r.transition();
+            assert_eq!(r.os.launches, 0, "{mood:?}");
+        }
+    }
+
+    #[test]
+    fn exited_before_startsecs_backs_off_with_growing_delays() {
+        let mut r = Rig::new("startsecs=5\nstartretries=3");
+        r.transition();
+        r.reaped(exit(0));
+        assert_eq!(r.state(), S::Backoff);
+        assert_eq!(
+            r.p.spawnerr.as_deref(),
+            Some("Exited too quickly (process log may have details)")
+        );
+        // The first retry waits 1 s, the second 2 s.
+        let first = r.transition();
+        assert_eq!(first, Some(r.now + Duration::from_secs(1)));
+        r.later(1);
+        r.transition();
+        assert_eq!(r.os.launches, 2);
+        r.reaped(exit(0));
+        assert_eq!(r.transition(), Some(r.now + Duration::from_secs(2)));
+        assert_eq!(r.path(), [S::Starting, S::Backoff, S::Starting, S::Backoff]);
+    }
+
+    #[test]
+    fn retries_exhausted_is_fatal() {
+        let mut r = Rig::new("startsecs=5\nstartretries=2");
+        r.transition();
+        for _ in 0..2 {
+            r.reaped(exit(1));
+            r.later(10);
+            r.transition();
+        }
+        r.reaped(exit(1));
+        assert_eq!(r.state(), S::Backoff);
+        // The third failure is one too many: FATAL at the next look.
+        r.transition();
+        assert_eq!(r.state(), S::Fatal);
+        assert_eq!(r.os.launches, 3);
+        r.later(100);
+        assert_eq!(r.transition(), None);
+        assert_eq!(r.os.launches, 3, "FATAL never retries");
+    }
+
+    #[test]
+    fn a_spawn_failure_backs_off_with_spawnerr() {
+        let mut r = Rig::new("startretries=0");
+        r.os.resolve_error = Some(LaunchError {
+            kind: SpawnErrorKind::NotFound,
+            message: "can't find command 'nope'".to_string(),
+        });
+        r.transition();
+        assert_eq!(r.p.spawnerr.as_deref(), Some("can't find command 'nope'"));
+        r.transition();
+        assert_eq!(r.path(), [S::Starting, S::Backoff, S::Fatal]);
+        assert_eq!(r.os.launches, 0);
+    }
+
+    #[test]
+    fn autorestart_unexpected_restarts_only_on_unexpected_codes() {
+        for (code, restarts) in [(0, false), (2, false), (1, true)] {
+            let mut r = Rig::running("autorestart=unexpected\nexitcodes=0,2");
+            r.reaped(exit(code));
+            assert_eq!(r.state(), S::Exited);
+            assert_eq!(r.changes[0].expected, !restarts, "code {code}");
+            r.transition();
+            assert_eq!(r.os.launches, 1 + usize::from(restarts), "code {code}");
+        }
+    }
+
+    #[test]
+    fn autorestart_always_and_never() {
+        let mut r = Rig::running("autorestart=true");
+        r.reaped(exit(0));
+        r.transition();
+        assert_eq!(r.state(), S::Starting);
+        let mut r = Rig::running("autorestart=false");
+        r.reaped(exit(1));
+        r.transition();
+        assert_eq!(r.state(), S::Exited);
+        assert_eq!(r.p.spawnerr.as_deref(), Some("Bad exit code 1"));
+    }
+
+    #[test]
+    fn stop_sends_the_stop_signal_then_sigkill_after_stopwaitsecs() {
+        let mut r = Rig::running("stopwaitsecs=3");
+        let pid = r.p.pid;
+        assert_eq!(r.stop(), None);
+        assert_eq!(r.state(), S::Stopping);
+        assert_eq!(r.os.kills, [(pid, SIGTERM)]);
+        r.later(2);
+        r.transition();
+        assert_eq!(r.os.kills.len(), 1);
+        r.later(1);
+        r.transition();
+        assert_eq!(r.os.kills, [(pid, SIGTERM), (pid, SIGKILL)]);
+        r.reaped(SIGKILL);
+        assert_eq!(r.path(), [S::Stopping, S::Stopped]);
+        assert_eq!(r.p.pid, 0);
+    }
+
+    #[test]
+    fn several_stop_signals_in_turn_then_sigkill() {
+        let mut r = Rig::running("stopsignal=TERM, INT, QUIT\nstopwaitsecs=2");
+        let pid = r.p.pid;
+        r.stop();
+        for _ in 0..3 {
+            r.later(2);
+            r.transition();
+        }
+        let sent: Vec<i32> = r.os.kills.iter().map(|k| k.1).collect();
+        assert_eq!(sent, [SIGTERM, libc::SIGINT, libc::SIGQUIT, SIGKILL]);
+        assert!(r.os.kills.iter().all(|k| k.0 == pid));
+    }
+
+    #[test]
+    fn stopasgroup_and_killasgroup_signal_the_process_group() {
+        let mut r = Rig::running("stopasgroup=true\nkillasgroup=true\nstopwaitsecs=1");
+        let pid = r.p.pid;
+        r.stop();
+        r.later(1);
+        r.transition();
+        assert_eq!(r.os.kills, [(-pid, SIGTERM), (-pid, SIGKILL)]);
+    }
+
+    #[test]
+    fn stop_during_backoff_ends_the_retries() {
+        let mut r = Rig::new("startsecs=5");
+        r.transition();
+        r.reaped(exit(0));
+        assert_eq!(r.state(), S::Backoff);
+        assert_eq!(r.stop(), None);
+        assert_eq!(r.state(), S::Stopped);
+        assert!(r.os.kills.is_empty(), "nothing to signal");
+        r.later(60);
+        r.transition();
+        assert_eq!(r.os.launches, 1, "no retry after the stop");
+    }
+
+    #[test]
+    fn exit_during_stopping_is_stopped_whatever_the_code() {
+        for status in [exit(0), exit(3), SIGTERM] {
+            let mut r = Rig::running("autorestart=true");
+            r.stop();
+            r.reaped(status);
+            assert_eq!(r.path(), [S::Stopping, S::Stopped], "{status}");
+            r.transition();
+            assert_eq!(r.os.launches, 1, "a stopped process stays stopped");
+        }
+    }
+
+    #[test]
+    fn exit_while_starting_after_startsecs_counts_as_running_first() {
+        // The startsecs timer had not been looked at when the exit came.
+        let mut r = Rig::new("startsecs=1\nautorestart=false");
+        r.transition();
+        r.later(5);
+        r.reaped(exit(0));
+        assert_eq!(r.path(), [S::Starting, S::Running, S::Exited]);
+    }
+
+    #[test]
+    fn stopping_a_process_that_just_exited_is_not_an_error() {
+        let mut r = Rig::running("");
+        r.os.kill_errno = Some(libc::ESRCH);
+        assert_eq!(r.stop(), None);
+        assert_eq!(r.state(), S::Stopping);
+    }
+
+    #[test]
+    fn a_kill_that_fails_otherwise_makes_the_state_unknown() {
+        let mut r = Rig::running("");
+        r.os.kill_errno = Some(libc::EPERM);
+        let msg = r.stop().expect("an error message");
+        assert!(msg.starts_with("unknown problem killing prog"), "{msg}");
+        assert_eq!(r.state(), S::Unknown);
+    }
+
+    #[test]
+    fn signal_needs_a_pid() {
+        let mut r = Rig::new("autostart=false");
+        let msg = r.act(|p, fx| p.signal(libc::SIGHUP, fx));
+        assert!(msg.is_some_and(|m| m.contains("wasn't running")));
+        let mut r = Rig::running("");
+        let pid = r.p.pid;
+        assert_eq!(r.act(|p, fx| p.signal(libc::SIGHUP, fx)), None);
+        assert_eq!(r.os.kills, [(pid, libc::SIGHUP)]);
+        assert_eq!(r.state(), S::Running);
+    }
+
+    #[test]
+    fn a_running_process_is_not_spawned_twice() {
+        let mut r = Rig::running("");
+        assert_eq!(r.act(|p, fx| p.spawn(fx)), Err(SpawnErrorKind::Other));
+        assert_eq!(r.os.launches, 1);
     }
 }
