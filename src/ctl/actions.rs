@@ -1,6 +1,8 @@
-//! The actions (`start`, `status`, ...): each makes Python's calls in
-//! Python's order and prints Python's lines, and sets the exit status the
-//! way supervisorctl 4.3.0 does (LSB init codes; 3/4 for `status`).
+//! What each action does (`start`, `status`, ...): it makes Python's
+//! calls in Python's order, prints Python's lines and sets the exit status
+//! the way supervisorctl 4.3.0 does (LSB init codes; 3/4 for `status`).
+//! Which actions exist, and their help texts, is the table's business
+//! (`table.rs`); this module only holds the methods it names.
 
 use super::error::{fault_repr, Error, Kind};
 use super::http::StreamEnd;
@@ -29,13 +31,6 @@ pub use crate::rpc::faults;
 /// Process states that count as "not running" for `status`.
 const STOPPED_STATES: [i64; 4] = [0, 100, 200, 1000];
 const RUNNING: i64 = 20;
-
-/// Every action, in the order `help` lists them (alphabetical).
-pub const ACTIONS: &[&str] = &[
-    "add", "avail", "clear", "exit", "fg", "help", "maintail", "open", "pid", "quit", "reload",
-    "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
-    "update", "version",
-];
 
 type R = Result<(), Error>;
 
@@ -156,68 +151,17 @@ impl Ctl {
         }
     }
 
-    /// Runs one action by name; Ok(true) means "leave the shell".
-    pub fn dispatch(&mut self, cmd: &str, arg: &str) -> Result<bool, Error> {
-        match cmd {
-            "help" => self.do_help(arg),
-            "EOF" | "quit" | "exit" => {
-                self.output("");
-                return Ok(true);
-            }
-            "add" => self.do_add(arg)?,
-            "avail" => self.do_avail(arg)?,
-            "clear" => self.do_clear(arg)?,
-            "fg" => self.do_fg(arg)?,
-            "maintail" => self.do_maintail(arg)?,
-            "open" => self.do_open(arg)?,
-            "pid" => self.do_pid(arg)?,
-            "reload" => self.do_reload(arg)?,
-            "remove" => self.do_remove(arg)?,
-            "reread" => self.do_reread(arg)?,
-            "restart" => self.do_restart(arg)?,
-            "shutdown" => self.do_shutdown(arg)?,
-            "signal" => self.do_signal(arg)?,
-            "start" => self.do_start(arg)?,
-            "status" => self.do_status(arg)?,
-            "stop" => self.do_stop(arg)?,
-            "tail" => self.do_tail(arg)?,
-            "update" => self.do_update(arg)?,
-            "version" => self.do_version(arg)?,
-            _ => self.default_line(cmd),
-        }
-        Ok(false)
-    }
-
     /// Python's `default()`: an unknown command.
     pub fn default_line(&mut self, line: &str) {
         self.output(&format!("*** Unknown syntax: {}", line));
         self.exitstatus = exit::GENERIC;
     }
 
-    // ----- help
-
-    fn do_help(&mut self, arg: &str) {
-        let arg = arg.trim();
-        if arg.is_empty() {
-            self.output("");
-            self.output("default commands (type help <topic>):");
-            self.output("=====================================");
-            for line in super::help::columnize(super::help::LISTED, 79) {
-                self.output(&line);
-            }
-            self.output("");
-            return;
-        }
-        match super::help::topic(arg) {
-            Some(text) => self.output(text),
-            None => self.output(&format!("*** No help on {}", arg)),
-        }
-    }
-
-    fn help_for(&mut self, action: &str) {
-        if let Some(text) = super::help::topic(action) {
-            self.output(text);
-        }
+    /// `quit`, `exit` and end of input: a blank line; the table says
+    /// they end the shell.
+    pub(super) fn do_quit(&mut self, _arg: &str) -> R {
+        self.output("");
+        Ok(())
     }
 
     // ----- status and friends
@@ -240,7 +184,7 @@ impl Ctl {
         }
     }
 
-    pub fn do_status(&mut self, arg: &str) -> R {
+    pub(super) fn do_status(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             self.exitstatus = exit::STATUS_UNKNOWN;
             return Ok(());
@@ -287,7 +231,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_pid(&mut self, arg: &str) -> R {
+    pub(super) fn do_pid(&mut self, arg: &str) -> R {
         self.client.check()?;
         if !self.upcheck()? {
             return Ok(());
@@ -391,7 +335,7 @@ impl Ctl {
         }
     }
 
-    fn do_start(&mut self, arg: &str) -> R {
+    pub(super) fn do_start(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -456,7 +400,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_stop(&mut self, arg: &str) -> R {
+    pub(super) fn do_stop(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -511,7 +455,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_signal(&mut self, arg: &str) -> R {
+    pub(super) fn do_signal(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -565,7 +509,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_restart(&mut self, arg: &str) -> R {
+    pub(super) fn do_restart(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -579,7 +523,7 @@ impl Ctl {
         self.do_start(arg)
     }
 
-    fn do_clear(&mut self, arg: &str) -> R {
+    pub(super) fn do_clear(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -629,7 +573,7 @@ impl Ctl {
 
     // ----- logs
 
-    fn do_tail(&mut self, arg: &str) -> R {
+    pub(super) fn do_tail(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -715,7 +659,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_maintail(&mut self, arg: &str) -> R {
+    pub(super) fn do_maintail(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -776,7 +720,7 @@ impl Ctl {
 
     // ----- process groups and config
 
-    fn do_add(&mut self, arg: &str) -> R {
+    pub(super) fn do_add(&mut self, arg: &str) -> R {
         self.client.check()?;
         for name in words(arg) {
             match self.call("supervisor.addProcessGroup", &[Value::String(name.clone())]) {
@@ -803,7 +747,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_remove(&mut self, arg: &str) -> R {
+    pub(super) fn do_remove(&mut self, arg: &str) -> R {
         self.client.check()?;
         for name in words(arg) {
             match self.call(
@@ -838,7 +782,7 @@ impl Ctl {
         false
     }
 
-    fn do_avail(&mut self, arg: &str) -> R {
+    pub(super) fn do_avail(&mut self, arg: &str) -> R {
         if !self.no_args("avail", arg) {
             return Ok(());
         }
@@ -894,7 +838,7 @@ impl Ctl {
         [get(0), get(1), get(2)]
     }
 
-    fn do_reread(&mut self, arg: &str) -> R {
+    pub(super) fn do_reread(&mut self, arg: &str) -> R {
         if !self.no_args("reread", arg) {
             return Ok(());
         }
@@ -936,7 +880,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_update(&mut self, arg: &str) -> R {
+    pub(super) fn do_update(&mut self, arg: &str) -> R {
         self.client.check()?;
         let result = match self.call("supervisor.reloadConfig", &[]) {
             Ok(v) => v,
@@ -1009,7 +953,7 @@ impl Ctl {
         Ok(answer.to_lowercase().starts_with('y'))
     }
 
-    fn do_shutdown(&mut self, arg: &str) -> R {
+    pub(super) fn do_shutdown(&mut self, arg: &str) -> R {
         if !self.no_args("shutdown", arg) {
             return Ok(());
         }
@@ -1047,7 +991,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_reload(&mut self, arg: &str) -> R {
+    pub(super) fn do_reload(&mut self, arg: &str) -> R {
         if !self.no_args("reload", arg) {
             return Ok(());
         }
@@ -1072,7 +1016,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_open(&mut self, arg: &str) -> R {
+    pub(super) fn do_open(&mut self, arg: &str) -> R {
         let url = arg.trim();
         if !url_scheme_is(url, "unix") && !url_scheme_is(url, "http") {
             self.output("ERROR: url must be http:// or unix://");
@@ -1087,7 +1031,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_version(&mut self, arg: &str) -> R {
+    pub(super) fn do_version(&mut self, arg: &str) -> R {
         if !self.no_args("version", arg) {
             return Ok(());
         }
@@ -1102,7 +1046,7 @@ impl Ctl {
 
     // ----- fg
 
-    fn do_fg(&mut self, arg: &str) -> R {
+    pub(super) fn do_fg(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
