@@ -8,8 +8,9 @@ use super::error::{fault_repr, Error, Kind};
 use super::http::StreamEnd;
 use super::{stdout_write, Ctl};
 use crate::config::datatypes::py_int;
-use crate::config::make_namespec;
+use crate::config::{make_namespec, split_namespec};
 use crate::rpc::xmlrpc::Value;
+use crate::supervisor::state::ProcessState;
 
 /// LSB init-script exit codes, as supervisorctl uses them.
 pub mod exit {
@@ -27,10 +28,6 @@ pub mod exit {
 
 /// XML-RPC fault codes supervisorctl tests for (the server's own table).
 pub use crate::rpc::faults;
-
-/// Process states that count as "not running" for `status`.
-const STOPPED_STATES: [i64; 4] = [0, 100, 200, 1000];
-const RUNNING: i64 = 20;
 
 type R = Result<(), Error>;
 
@@ -64,14 +61,9 @@ fn items(v: &Value) -> &[Value] {
     v.as_array().unwrap_or(&[])
 }
 
-/// `split_namespec`: `group:name`, `group:*`/`group:` (whole group), or a
-/// bare name that is both.
-pub fn split_namespec(s: &str) -> (String, Option<String>) {
-    match s.split_once(':') {
-        Some((g, p)) if p.is_empty() || p == "*" => (g.to_string(), None),
-        Some((g, p)) => (g.to_string(), Some(p.to_string())),
-        None => (s.to_string(), Some(s.to_string())),
-    }
+/// The state a process info reports; None for a code we do not know.
+fn state(info: &Value) -> Option<ProcessState> {
+    ProcessState::from_code(int_field(info, "state"))
 }
 
 fn words(arg: &str) -> Vec<String> {
@@ -202,8 +194,8 @@ impl Ctl {
                 let mut bad = true;
                 for info in &all {
                     let mut matched = field(info, "group") == group;
-                    if let Some(p) = &process {
-                        matched = matched && field(info, "name") == *p;
+                    if let Some(p) = process {
+                        matched = matched && field(info, "name") == p;
                     }
                     if matched {
                         bad = false;
@@ -224,7 +216,7 @@ impl Ctl {
         self.show_statuses(&matching);
         if matching
             .iter()
-            .any(|i| STOPPED_STATES.contains(&int_field(i, "state")))
+            .any(|i| state(i).is_some_and(ProcessState::is_stopped))
         {
             self.exitstatus = exit::STATUS_NOT_RUNNING;
         }
@@ -362,7 +354,7 @@ impl Ctl {
             match process {
                 None => match self.call(
                     "supervisor.startProcessGroup",
-                    &[Value::String(group.clone())],
+                    &[Value::String(group.to_string())],
                 ) {
                     Ok(results) => {
                         for r in items(&results) {
@@ -383,10 +375,10 @@ impl Ctl {
                 Some(process) => {
                     match self.call("supervisor.startProcess", &[Value::String(name.clone())]) {
                         Ok(_) => {
-                            self.output(&format!("{}: started", make_namespec(&group, &process)));
+                            self.output(&format!("{}: started", make_namespec(group, process)));
                         }
                         Err(e) => {
-                            let Some(r) = fault_result(&e, &group, &process) else {
+                            let Some(r) = fault_result(&e, group, process) else {
                                 return Err(e);
                             };
                             let line = self.startresult(&r)?;
@@ -423,7 +415,7 @@ impl Ctl {
             match process {
                 None => match self.call(
                     "supervisor.stopProcessGroup",
-                    &[Value::String(group.clone())],
+                    &[Value::String(group.to_string())],
                 ) {
                     Ok(results) => {
                         self.report_signalled(items(&results), "stopped", ignore)?;
@@ -440,10 +432,10 @@ impl Ctl {
                 Some(process) => {
                     match self.call("supervisor.stopProcess", &[Value::String(name.clone())]) {
                         Ok(_) => {
-                            self.output(&format!("{}: stopped", make_namespec(&group, &process)));
+                            self.output(&format!("{}: stopped", make_namespec(group, process)));
                         }
                         Err(e) => {
-                            let Some(r) = fault_result(&e, &group, &process) else {
+                            let Some(r) = fault_result(&e, group, process) else {
                                 return Err(e);
                             };
                             self.report_signalled(std::slice::from_ref(&r), "stopped", ignore)?;
@@ -479,7 +471,7 @@ impl Ctl {
             match process {
                 None => match self.call(
                     "supervisor.signalProcessGroup",
-                    &[Value::String(group.clone()), sig.clone()],
+                    &[Value::String(group.to_string()), sig.clone()],
                 ) {
                     Ok(results) => {
                         self.report_signalled(items(&results), "signalled", None)?;
@@ -495,10 +487,10 @@ impl Ctl {
                     &[Value::String(name.clone()), sig.clone()],
                 ) {
                     Ok(_) => {
-                        self.output(&format!("{}: signalled", make_namespec(&group, &process)));
+                        self.output(&format!("{}: signalled", make_namespec(group, process)));
                     }
                     Err(e) => {
-                        let Some(r) = fault_result(&e, &group, &process) else {
+                        let Some(r) = fault_result(&e, group, process) else {
                             return Err(e);
                         };
                         self.report_signalled(std::slice::from_ref(&r), "signalled", None)?;
@@ -551,15 +543,15 @@ impl Ctl {
                 &[Value::String(name.clone())],
             ) {
                 Ok(_) => {
-                    let shown = match &process {
-                        Some(p) => make_namespec(&group, p),
+                    let shown = match process {
+                        Some(p) => make_namespec(group, p),
                         None => format!("{}:None", group),
                     };
                     self.output(&format!("{}: cleared", shown));
                 }
                 Err(e) => {
-                    let pname = process.clone().unwrap_or_else(|| "None".into());
-                    let Some(r) = fault_result(&e, &group, &pname) else {
+                    let pname = process.unwrap_or("None");
+                    let Some(r) = fault_result(&e, group, pname) else {
                         return Err(e);
                     };
                     let line = self.clearresult(&r)?;
@@ -1080,7 +1072,7 @@ impl Ctl {
                 _ => return Err(e),
             },
         };
-        if int_field(&info, "state") != RUNNING {
+        if state(&info) != Some(ProcessState::Running) {
             self.output("ERROR: process not running");
             self.exitstatus = exit::GENERIC;
             return Ok(());
@@ -1136,7 +1128,7 @@ impl Ctl {
                 }
                 Err(e) => return Err(e),
             };
-            if int_field(&info, "state") != RUNNING {
+            if state(&info) != Some(ProcessState::Running) {
                 self.output("Process got killed");
                 self.output("Exiting foreground");
                 return Ok(());

@@ -411,13 +411,4 @@ mod tests {
         assert_eq!(parseline("!ls").0, None);
         assert_eq!(parseline("-x").0, Some(String::new()));
     }
-
-    #[test]
-    fn namespecs() {
-        use actions::split_namespec;
-        assert_eq!(split_namespec("a"), ("a".into(), Some("a".into())));
-        assert_eq!(split_namespec("g:*"), ("g".into(), None));
-        assert_eq!(split_namespec("g:"), ("g".into(), None));
-        assert_eq!(split_namespec("g:p:q"), ("g".into(), Some("p:q".into())));
-    }
 }
