@@ -159,11 +159,11 @@ fn supervisorctl() -> String {
     ));
     s.push_str(&options(super::supervisorctl::FLAGS));
     s.push_str(".SH ACTIONS\n");
-    for action in crate::ctl::help::LISTED {
-        if let Some(text) = crate::ctl::help::topic(action) {
+    for action in crate::ctl::table::listed() {
+        if let Some(text) = action.help {
             s.push_str(&format!(
                 ".TP\n\\fB{}\\fR\n.nf\n{}\n.fi\n",
-                esc(action),
+                esc(action.name),
                 esc(text.trim_end()).replace('\t', "  ")
             ));
         }

@@ -1,13 +1,16 @@
-//! The actions (`start`, `status`, ...): each makes Python's calls in
-//! Python's order and prints Python's lines, and sets the exit status the
-//! way supervisorctl 4.3.0 does (LSB init codes; 3/4 for `status`).
+//! What each action does (`start`, `status`, ...): it makes Python's
+//! calls in Python's order, prints Python's lines and sets the exit status
+//! the way supervisorctl 4.3.0 does (LSB init codes; 3/4 for `status`).
+//! Which actions exist, and their help texts, is the table's business
+//! (`table.rs`); this module only holds the methods it names.
 
 use super::error::{fault_repr, Error, Kind};
 use super::http::StreamEnd;
 use super::{stdout_write, Ctl};
 use crate::config::datatypes::py_int;
-use crate::config::make_namespec;
+use crate::config::{make_namespec, split_namespec};
 use crate::rpc::xmlrpc::Value;
+use crate::supervisor::state::ProcessState;
 
 /// LSB init-script exit codes, as supervisorctl uses them.
 pub mod exit {
@@ -25,17 +28,6 @@ pub mod exit {
 
 /// XML-RPC fault codes supervisorctl tests for (the server's own table).
 pub use crate::rpc::faults;
-
-/// Process states that count as "not running" for `status`.
-const STOPPED_STATES: [i64; 4] = [0, 100, 200, 1000];
-const RUNNING: i64 = 20;
-
-/// Every action, in the order `help` lists them (alphabetical).
-pub const ACTIONS: &[&str] = &[
-    "add", "avail", "clear", "exit", "fg", "help", "maintail", "open", "pid", "quit", "reload",
-    "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
-    "update", "version",
-];
 
 type R = Result<(), Error>;
 
@@ -69,14 +61,9 @@ fn items(v: &Value) -> &[Value] {
     v.as_array().unwrap_or(&[])
 }
 
-/// `split_namespec`: `group:name`, `group:*`/`group:` (whole group), or a
-/// bare name that is both.
-pub fn split_namespec(s: &str) -> (String, Option<String>) {
-    match s.split_once(':') {
-        Some((g, p)) if p.is_empty() || p == "*" => (g.to_string(), None),
-        Some((g, p)) => (g.to_string(), Some(p.to_string())),
-        None => (s.to_string(), Some(s.to_string())),
-    }
+/// The state a process info reports; None for a code we do not know.
+fn state(info: &Value) -> Option<ProcessState> {
+    ProcessState::from_code(int_field(info, "state"))
 }
 
 fn words(arg: &str) -> Vec<String> {
@@ -156,68 +143,17 @@ impl Ctl {
         }
     }
 
-    /// Runs one action by name; Ok(true) means "leave the shell".
-    pub fn dispatch(&mut self, cmd: &str, arg: &str) -> Result<bool, Error> {
-        match cmd {
-            "help" => self.do_help(arg),
-            "EOF" | "quit" | "exit" => {
-                self.output("");
-                return Ok(true);
-            }
-            "add" => self.do_add(arg)?,
-            "avail" => self.do_avail(arg)?,
-            "clear" => self.do_clear(arg)?,
-            "fg" => self.do_fg(arg)?,
-            "maintail" => self.do_maintail(arg)?,
-            "open" => self.do_open(arg)?,
-            "pid" => self.do_pid(arg)?,
-            "reload" => self.do_reload(arg)?,
-            "remove" => self.do_remove(arg)?,
-            "reread" => self.do_reread(arg)?,
-            "restart" => self.do_restart(arg)?,
-            "shutdown" => self.do_shutdown(arg)?,
-            "signal" => self.do_signal(arg)?,
-            "start" => self.do_start(arg)?,
-            "status" => self.do_status(arg)?,
-            "stop" => self.do_stop(arg)?,
-            "tail" => self.do_tail(arg)?,
-            "update" => self.do_update(arg)?,
-            "version" => self.do_version(arg)?,
-            _ => self.default_line(cmd),
-        }
-        Ok(false)
-    }
-
     /// Python's `default()`: an unknown command.
     pub fn default_line(&mut self, line: &str) {
         self.output(&format!("*** Unknown syntax: {}", line));
         self.exitstatus = exit::GENERIC;
     }
 
-    // ----- help
-
-    fn do_help(&mut self, arg: &str) {
-        let arg = arg.trim();
-        if arg.is_empty() {
-            self.output("");
-            self.output("default commands (type help <topic>):");
-            self.output("=====================================");
-            for line in super::help::columnize(super::help::LISTED, 79) {
-                self.output(&line);
-            }
-            self.output("");
-            return;
-        }
-        match super::help::topic(arg) {
-            Some(text) => self.output(text),
-            None => self.output(&format!("*** No help on {}", arg)),
-        }
-    }
-
-    fn help_for(&mut self, action: &str) {
-        if let Some(text) = super::help::topic(action) {
-            self.output(text);
-        }
+    /// `quit`, `exit` and end of input: a blank line; the table says
+    /// they end the shell.
+    pub(super) fn do_quit(&mut self, _arg: &str) -> R {
+        self.output("");
+        Ok(())
     }
 
     // ----- status and friends
@@ -240,7 +176,7 @@ impl Ctl {
         }
     }
 
-    pub fn do_status(&mut self, arg: &str) -> R {
+    pub(super) fn do_status(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             self.exitstatus = exit::STATUS_UNKNOWN;
             return Ok(());
@@ -258,8 +194,8 @@ impl Ctl {
                 let mut bad = true;
                 for info in &all {
                     let mut matched = field(info, "group") == group;
-                    if let Some(p) = &process {
-                        matched = matched && field(info, "name") == *p;
+                    if let Some(p) = process {
+                        matched = matched && field(info, "name") == p;
                     }
                     if matched {
                         bad = false;
@@ -280,14 +216,14 @@ impl Ctl {
         self.show_statuses(&matching);
         if matching
             .iter()
-            .any(|i| STOPPED_STATES.contains(&int_field(i, "state")))
+            .any(|i| state(i).is_some_and(ProcessState::is_stopped))
         {
             self.exitstatus = exit::STATUS_NOT_RUNNING;
         }
         Ok(())
     }
 
-    fn do_pid(&mut self, arg: &str) -> R {
+    pub(super) fn do_pid(&mut self, arg: &str) -> R {
         self.client.check()?;
         if !self.upcheck()? {
             return Ok(());
@@ -391,7 +327,7 @@ impl Ctl {
         }
     }
 
-    fn do_start(&mut self, arg: &str) -> R {
+    pub(super) fn do_start(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -418,7 +354,7 @@ impl Ctl {
             match process {
                 None => match self.call(
                     "supervisor.startProcessGroup",
-                    &[Value::String(group.clone())],
+                    &[Value::String(group.to_string())],
                 ) {
                     Ok(results) => {
                         for r in items(&results) {
@@ -439,10 +375,10 @@ impl Ctl {
                 Some(process) => {
                     match self.call("supervisor.startProcess", &[Value::String(name.clone())]) {
                         Ok(_) => {
-                            self.output(&format!("{}: started", make_namespec(&group, &process)));
+                            self.output(&format!("{}: started", make_namespec(group, process)));
                         }
                         Err(e) => {
-                            let Some(r) = fault_result(&e, &group, &process) else {
+                            let Some(r) = fault_result(&e, group, process) else {
                                 return Err(e);
                             };
                             let line = self.startresult(&r)?;
@@ -456,7 +392,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_stop(&mut self, arg: &str) -> R {
+    pub(super) fn do_stop(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -479,7 +415,7 @@ impl Ctl {
             match process {
                 None => match self.call(
                     "supervisor.stopProcessGroup",
-                    &[Value::String(group.clone())],
+                    &[Value::String(group.to_string())],
                 ) {
                     Ok(results) => {
                         self.report_signalled(items(&results), "stopped", ignore)?;
@@ -496,10 +432,10 @@ impl Ctl {
                 Some(process) => {
                     match self.call("supervisor.stopProcess", &[Value::String(name.clone())]) {
                         Ok(_) => {
-                            self.output(&format!("{}: stopped", make_namespec(&group, &process)));
+                            self.output(&format!("{}: stopped", make_namespec(group, process)));
                         }
                         Err(e) => {
-                            let Some(r) = fault_result(&e, &group, &process) else {
+                            let Some(r) = fault_result(&e, group, process) else {
                                 return Err(e);
                             };
                             self.report_signalled(std::slice::from_ref(&r), "stopped", ignore)?;
@@ -511,7 +447,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_signal(&mut self, arg: &str) -> R {
+    pub(super) fn do_signal(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -535,7 +471,7 @@ impl Ctl {
             match process {
                 None => match self.call(
                     "supervisor.signalProcessGroup",
-                    &[Value::String(group.clone()), sig.clone()],
+                    &[Value::String(group.to_string()), sig.clone()],
                 ) {
                     Ok(results) => {
                         self.report_signalled(items(&results), "signalled", None)?;
@@ -551,10 +487,10 @@ impl Ctl {
                     &[Value::String(name.clone()), sig.clone()],
                 ) {
                     Ok(_) => {
-                        self.output(&format!("{}: signalled", make_namespec(&group, &process)));
+                        self.output(&format!("{}: signalled", make_namespec(group, process)));
                     }
                     Err(e) => {
-                        let Some(r) = fault_result(&e, &group, &process) else {
+                        let Some(r) = fault_result(&e, group, process) else {
                             return Err(e);
                         };
                         self.report_signalled(std::slice::from_ref(&r), "signalled", None)?;
@@ -565,7 +501,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_restart(&mut self, arg: &str) -> R {
+    pub(super) fn do_restart(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -579,7 +515,7 @@ impl Ctl {
         self.do_start(arg)
     }
 
-    fn do_clear(&mut self, arg: &str) -> R {
+    pub(super) fn do_clear(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -607,15 +543,15 @@ impl Ctl {
                 &[Value::String(name.clone())],
             ) {
                 Ok(_) => {
-                    let shown = match &process {
-                        Some(p) => make_namespec(&group, p),
+                    let shown = match process {
+                        Some(p) => make_namespec(group, p),
                         None => format!("{}:None", group),
                     };
                     self.output(&format!("{}: cleared", shown));
                 }
                 Err(e) => {
-                    let pname = process.clone().unwrap_or_else(|| "None".into());
-                    let Some(r) = fault_result(&e, &group, &pname) else {
+                    let pname = process.unwrap_or("None");
+                    let Some(r) = fault_result(&e, group, pname) else {
                         return Err(e);
                     };
                     let line = self.clearresult(&r)?;
@@ -629,7 +565,7 @@ impl Ctl {
 
     // ----- logs
 
-    fn do_tail(&mut self, arg: &str) -> R {
+    pub(super) fn do_tail(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -715,7 +651,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_maintail(&mut self, arg: &str) -> R {
+    pub(super) fn do_maintail(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -776,7 +712,7 @@ impl Ctl {
 
     // ----- process groups and config
 
-    fn do_add(&mut self, arg: &str) -> R {
+    pub(super) fn do_add(&mut self, arg: &str) -> R {
         self.client.check()?;
         for name in words(arg) {
             match self.call("supervisor.addProcessGroup", &[Value::String(name.clone())]) {
@@ -803,7 +739,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_remove(&mut self, arg: &str) -> R {
+    pub(super) fn do_remove(&mut self, arg: &str) -> R {
         self.client.check()?;
         for name in words(arg) {
             match self.call(
@@ -838,7 +774,7 @@ impl Ctl {
         false
     }
 
-    fn do_avail(&mut self, arg: &str) -> R {
+    pub(super) fn do_avail(&mut self, arg: &str) -> R {
         if !self.no_args("avail", arg) {
             return Ok(());
         }
@@ -894,7 +830,7 @@ impl Ctl {
         [get(0), get(1), get(2)]
     }
 
-    fn do_reread(&mut self, arg: &str) -> R {
+    pub(super) fn do_reread(&mut self, arg: &str) -> R {
         if !self.no_args("reread", arg) {
             return Ok(());
         }
@@ -936,7 +872,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_update(&mut self, arg: &str) -> R {
+    pub(super) fn do_update(&mut self, arg: &str) -> R {
         self.client.check()?;
         let result = match self.call("supervisor.reloadConfig", &[]) {
             Ok(v) => v,
@@ -1009,7 +945,7 @@ impl Ctl {
         Ok(answer.to_lowercase().starts_with('y'))
     }
 
-    fn do_shutdown(&mut self, arg: &str) -> R {
+    pub(super) fn do_shutdown(&mut self, arg: &str) -> R {
         if !self.no_args("shutdown", arg) {
             return Ok(());
         }
@@ -1047,7 +983,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_reload(&mut self, arg: &str) -> R {
+    pub(super) fn do_reload(&mut self, arg: &str) -> R {
         if !self.no_args("reload", arg) {
             return Ok(());
         }
@@ -1072,7 +1008,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_open(&mut self, arg: &str) -> R {
+    pub(super) fn do_open(&mut self, arg: &str) -> R {
         let url = arg.trim();
         if !url_scheme_is(url, "unix") && !url_scheme_is(url, "http") {
             self.output("ERROR: url must be http:// or unix://");
@@ -1087,7 +1023,7 @@ impl Ctl {
         Ok(())
     }
 
-    fn do_version(&mut self, arg: &str) -> R {
+    pub(super) fn do_version(&mut self, arg: &str) -> R {
         if !self.no_args("version", arg) {
             return Ok(());
         }
@@ -1102,7 +1038,7 @@ impl Ctl {
 
     // ----- fg
 
-    fn do_fg(&mut self, arg: &str) -> R {
+    pub(super) fn do_fg(&mut self, arg: &str) -> R {
         if !self.upcheck()? {
             return Ok(());
         }
@@ -1136,7 +1072,7 @@ impl Ctl {
                 _ => return Err(e),
             },
         };
-        if int_field(&info, "state") != RUNNING {
+        if state(&info) != Some(ProcessState::Running) {
             self.output("ERROR: process not running");
             self.exitstatus = exit::GENERIC;
             return Ok(());
@@ -1192,7 +1128,7 @@ impl Ctl {
                 }
                 Err(e) => return Err(e),
             };
-            if int_field(&info, "state") != RUNNING {
+            if state(&info) != Some(ProcessState::Running) {
                 self.output("Process got killed");
                 self.output("Exiting foreground");
                 return Ok(());

@@ -1,40 +1,50 @@
-//! `help` and `help <action>`: the texts users and scripts see, as
-//! supervisorctl 4.3.0 prints them, and the column layout of the list.
+//! `help` and `help <action>` as supervisorctl 4.3.0 prints them, read
+//! from the action table, and the column layout of the list (which the
+//! line editor also uses to show completions).
 
-/// The actions `help` lists (the ones that have a help text).
-pub const LISTED: &[&str] = &[
-    "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove",
-    "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update",
-    "version",
-];
+use super::error::Error;
+use super::table;
+use super::{stdout_write, Ctl};
 
-/// The text of `help <action>`, without the final newline.
-pub fn topic(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "help" => "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>",
-        "tail" => "tail [-f] <name> [stdout|stderr] (default stdout)\nEx:\ntail -f <name>\t\tContinuous tail of named process stdout\n\t\t\tCtrl-C to exit.\ntail -100 <name>\tlast 100 *bytes* of process stdout\ntail <name> stderr\tlast 1600 *bytes* of process stderr",
-        "maintail" => "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\nmaintail -100\tlast 100 *bytes* of supervisord main log file\nmaintail\tlast 1600 *bytes* of supervisor main log file\n",
-        "quit" => "quit\tExit the supervisor shell.",
-        "exit" => "exit\tExit the supervisor shell.",
-        "status" => "status <name>\t\tGet status for a single process\nstatus <gname>:*\tGet status for all processes in a group\nstatus <name> <name>\tGet status for multiple named processes\nstatus\t\t\tGet all process status info",
-        "pid" => "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child process by name.\npid all\t\t\tGet the PID of every child process, one per line.",
-        "start" => "start <name>\t\tStart a process\nstart <gname>:*\t\tStart all processes in a group\nstart <name> <name>\tStart multiple processes or groups\nstart all\t\tStart all processes",
-        "stop" => "stop <name>\t\tStop a process\nstop <gname>:*\t\tStop all processes in a group\nstop <name> <name>\tStop multiple processes or groups\nstop all\t\tStop all processes",
-        "signal" => "signal <signal name> <name>\t\tSignal a process\nsignal <signal name> <gname>:*\t\tSignal all processes in a group\nsignal <signal name> <name> <name>\tSignal multiple processes or groups\nsignal <signal name> all\t\tSignal all processes",
-        "restart" => "restart <name>\t\tRestart a process\nrestart <gname>:*\tRestart all processes in a group\nrestart <name> <name>\tRestart multiple processes or groups\nrestart all\t\tRestart all processes\nNote: restart does not reread config files. For that, see reread and update.",
-        "shutdown" => "shutdown \tShut the remote supervisord down.",
-        "reload" => "reload \t\tRestart the remote supervisord.",
-        "avail" => "avail\t\t\tDisplay all configured processes",
-        "reread" => "reread \t\t\tReload the daemon's configuration files without add/remove",
-        "add" => "add <name> [...]\tActivates any updates in config for process/group",
-        "remove" => "remove <name> [...]\tRemoves process/group from active config",
-        "update" => "update\t\t\tReload config and add/remove as necessary, and will restart affected programs\nupdate all\t\tReload config and add/remove as necessary, and will restart affected programs\nupdate <gname> [...]\tUpdate specific groups",
-        "clear" => "clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple process' log files\nclear all\t\tClear all process' log files",
-        "open" => "open <url>\tConnect to a remote supervisord process.\n\t\t(for UNIX domain socket, use unix:///socket/path)",
-        "version" => "version\t\t\tShow the version of the remote supervisord process",
-        "fg" => "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit",
-        _ => return None,
-    })
+/// The title of the list; Python's Cmd underlines it with `=`.
+const HEADER: &str = "default commands (type help <topic>):";
+
+/// Python's `print_topics` asks for 80 columns and fills at most 79.
+const WIDTH: usize = 79;
+
+/// What `help` prints: the listed actions under a title, in columns,
+/// between blank lines.
+pub fn listing() -> String {
+    let names: Vec<&str> = table::listed().map(|a| a.name).collect();
+    let mut s = format!("\n{}\n{}\n", HEADER, "=".repeat(HEADER.len()));
+    for line in columnize(&names, WIDTH) {
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s.push('\n');
+    s
+}
+
+impl Ctl {
+    pub(super) fn do_help(&mut self, arg: &str) -> Result<(), Error> {
+        let arg = arg.trim();
+        if arg.is_empty() {
+            stdout_write(listing().as_bytes());
+            return Ok(());
+        }
+        match table::topic(arg) {
+            Some(text) => self.output(text),
+            None => self.output(&format!("*** No help on {}", arg)),
+        }
+        Ok(())
+    }
+
+    /// An action's help text, which misused actions print after their error.
+    pub(super) fn help_for(&mut self, action: &str) {
+        if let Some(text) = table::topic(action) {
+            self.output(text);
+        }
+    }
 }
 
 /// Lays words out in columns no wider than `width` in total, filling
@@ -93,16 +103,25 @@ pub fn columnize(list: &[&str], width: usize) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Byte for byte what supervisorctl 4.3.0 prints for `help`.
     #[test]
-    fn help_list_layout_matches_python() {
-        let lines = columnize(LISTED, 79);
+    fn listing_matches_python() {
         assert_eq!(
-            lines,
-            vec![
-                "add    exit      open  reload  restart   start   tail   ",
-                "avail  fg        pid   remove  shutdown  status  update ",
-                "clear  maintail  quit  reread  signal    stop    version",
-            ]
+            listing(),
+            "\n\
+             default commands (type help <topic>):\n\
+             =====================================\n\
+             add    exit      open  reload  restart   start   tail   \n\
+             avail  fg        pid   remove  shutdown  status  update \n\
+             clear  maintail  quit  reread  signal    stop    version\n\
+             \n"
         );
+    }
+
+    #[test]
+    fn columns_fill_down_first() {
+        assert_eq!(columnize(&[], 79), ["<empty>"]);
+        assert_eq!(columnize(&["one"], 79), ["one"]);
+        assert_eq!(columnize(&["a", "b", "c"], 4), ["a  c", "b"]);
     }
 }

@@ -1,10 +1,12 @@
-//! supervisorctl: transport, actions, output, interactive shell.
+//! supervisorctl: transport, the action table, output, interactive shell.
 //!
 //! `main` reads the command line and `[supervisorctl]`, then runs one
 //! action (exit status as supervisorctl 4.3.0 sets it) or the shell (exit
-//! status 0). Everything users and scripts read goes to stdout exactly as
-//! Python prints it; the streams of `tail -f` report their HTTP errors on
-//! stderr, as Python's do.
+//! status 0). This module is the shell: it parses a line, finds the action
+//! in `table`, runs it and handles what it raises, and completes with Tab.
+//! Everything users and scripts read goes to stdout exactly as Python
+//! prints it; the streams of `tail -f` report their HTTP errors on stderr,
+//! as Python's do.
 
 pub mod actions;
 pub mod client;
@@ -14,6 +16,7 @@ pub mod help;
 pub mod http;
 pub mod lineedit;
 pub mod sigint;
+pub mod table;
 
 use crate::cli::supervisorctl::{help_text, parse_args, Request};
 use crate::config::{self, Environment};
@@ -24,6 +27,7 @@ use fg::Interrupted;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use table::{Action, Completes};
 
 /// Python's default server URL when neither `-s` nor the config sets one.
 const DEFAULT_URL: &str = "http://localhost:9001";
@@ -70,6 +74,16 @@ pub fn parseline(line: &str) -> (Option<String>, String, String) {
 }
 
 impl Ctl {
+    pub fn new(client: Client, interactive: bool, prompt: String) -> Ctl {
+        Ctl {
+            client,
+            interactive,
+            exitstatus: actions::exit::SUCCESS,
+            prompt,
+            complete_info: None,
+        }
+    }
+
     /// One line on stdout.
     pub fn output(&self, s: &str) {
         let mut b = Vec::with_capacity(s.len() + 1);
@@ -107,21 +121,27 @@ impl Ctl {
             return Ok(false);
         };
         self.complete_info = None;
-        if cmd != "EOF" && !actions::ACTIONS.contains(&cmd.as_str()) {
+        let Some(action) = table::find(&cmd) else {
             self.default_line(&line);
             return Ok(false);
-        }
-        match self.dispatch(&cmd, &arg) {
+        };
+        match self.dispatch(action, &arg) {
             Ok(stop) => Ok(stop),
-            Err(e) => self.handle_error(e, &cmd, &arg, &line),
+            Err(e) => self.handle_error(e, action, &arg, &line),
         }
+    }
+
+    /// Runs an action; Ok(true) means leave the shell.
+    fn dispatch(&mut self, action: &Action, arg: &str) -> Result<bool, Error> {
+        (action.run)(self, arg)?;
+        Ok(action.leaves_shell)
     }
 
     /// What Python's `onecmd` does with an exception from an action.
     fn handle_error(
         &mut self,
         e: Error,
-        cmd: &str,
+        action: &Action,
         arg: &str,
         line: &str,
     ) -> Result<bool, Interrupted> {
@@ -154,7 +174,7 @@ impl Ctl {
                 // second failure its catch-all handler prints.
                 self.output("Server requires authentication");
                 self.exitstatus = actions::exit::GENERIC;
-                match self.dispatch(cmd, arg) {
+                match self.dispatch(action, arg) {
                     Ok(stop) => Ok(stop),
                     Err(e) => self.report(e),
                 }
@@ -174,70 +194,46 @@ impl Ctl {
     }
 
     /// Completions of `text` (the word before the cursor) in `line`, as
-    /// Python's `complete()` makes them: actions, groups or processes
-    /// depending on the action, each with a trailing space.
+    /// Python's `complete()` makes them, each with a trailing space: action
+    /// names for the first word, then what the table says that action's
+    /// arguments complete to.
     pub fn complete(&mut self, line: &str, text: &str) -> Vec<String> {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let actions_matching = |text: &str| -> Vec<String> {
-            std::iter::once("help")
-                .chain(actions::ACTIONS.iter().copied())
-                .filter(|a| a.starts_with(text))
-                .map(|a| format!("{} ", a))
-                .collect()
-        };
-        let Some(action) = words.first().copied() else {
-            return actions_matching(text);
-        };
-        if words.len() == 1 && !line.ends_with(' ') {
-            return actions_matching(text);
-        }
-        // Python tests `action in ('help')`, a substring test on "help".
-        if "help".contains(action) {
-            return actions_matching(text);
-        }
-        let wants_groups = ["add", "remove", "update"].contains(&action);
-        let wants_processes = [
-            "clear", "fg", "pid", "restart", "signal", "start", "status", "stop", "tail",
-        ]
-        .contains(&action);
-        if !wants_groups && !wants_processes {
-            return Vec::new();
-        }
-        if self.complete_info.is_none() {
-            match self.call("supervisor.getAllProcessInfo", &[]) {
-                Ok(v) => self.complete_info = Some(v.as_array().unwrap_or(&[]).to_vec()),
-                Err(_) => return Vec::new(),
+        let completes = match words.first() {
+            Some(action) if words.len() > 1 || line.ends_with(' ') => {
+                table::argument_completes(action)
             }
-        }
-        let infos = self.complete_info.clone().unwrap_or_default();
-        let get = |i: &Value, k: &str| {
-            i.struct_get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
+            _ => Completes::Actions,
         };
-        let mut found: Vec<String> = Vec::new();
-        for info in &infos {
-            let (group, name) = (get(info, "group"), get(info, "name"));
-            if wants_groups {
-                if !found.contains(&group) {
-                    found.push(group);
+        let candidates: Vec<String> = match completes {
+            Completes::Nothing => return Vec::new(),
+            Completes::Actions => table::completed_names().map(str::to_string).collect(),
+            Completes::Groups | Completes::Processes => {
+                let Some(infos) = self.process_infos() else {
+                    return Vec::new();
+                };
+                if completes == Completes::Groups {
+                    group_names(&infos)
+                } else {
+                    process_names(&infos, text)
                 }
-            } else if text.contains(':') || name != group {
-                found.push(format!("{}:{}", group, name));
-                let all = format!("{}:*", group);
-                if !found.contains(&all) {
-                    found.push(all);
-                }
-            } else {
-                found.push(name);
             }
-        }
-        found
+        };
+        candidates
             .into_iter()
-            .filter(|p| p.starts_with(text))
-            .map(|p| format!("{} ", p))
+            .filter(|c| c.starts_with(text))
+            .map(|c| format!("{} ", c))
             .collect()
+    }
+
+    /// getAllProcessInfo, asked once per command line however often Tab
+    /// is pressed; None when the server does not answer.
+    fn process_infos(&mut self) -> Option<Vec<Value>> {
+        if self.complete_info.is_none() {
+            let v = self.call("supervisor.getAllProcessInfo", &[]).ok()?;
+            self.complete_info = Some(v.as_array().unwrap_or(&[]).to_vec());
+        }
+        self.complete_info.clone()
     }
 
     /// The interactive shell: `status` first, then prompt until EOF, `quit`
@@ -289,6 +285,42 @@ impl Ctl {
     }
 }
 
+fn info_str<'a>(info: &'a Value, key: &str) -> &'a str {
+    info.struct_get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Each group once, in the order of the answer.
+fn group_names(infos: &[Value]) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for info in infos {
+        let group = info_str(info, "group");
+        if !found.iter().any(|g| g == group) {
+            found.push(group.to_string());
+        }
+    }
+    found
+}
+
+/// `name` for a process alone in its group of the same name, unless the
+/// word typed has a `:`; else `group:name`, with `group:*` after the
+/// group's first process.
+fn process_names(infos: &[Value], text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for info in infos {
+        let (group, name) = (info_str(info, "group"), info_str(info, "name"));
+        if text.contains(':') || name != group {
+            found.push(format!("{}:{}", group, name));
+            let all = format!("{}:*", group);
+            if !found.contains(&all) {
+                found.push(all);
+            }
+        } else {
+            found.push(name.to_string());
+        }
+    }
+    found
+}
+
 /// Python's `usage()`: the message, the hint, exit 2.
 fn usage_error(progname: &str, msg: &str) -> i32 {
     eprintln!("Error: {}", msg);
@@ -330,17 +362,15 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
         .clone()
         .or(cfg.serverurl)
         .unwrap_or_else(|| DEFAULT_URL.to_string());
-    let mut ctl = Ctl {
-        client: Client::new(
+    let mut ctl = Ctl::new(
+        Client::new(
             url,
             opts.username.clone().or(cfg.username),
             opts.password.clone().or(cfg.password),
         ),
-        interactive: opts.interactive || opts.args.is_empty(),
-        exitstatus: actions::exit::SUCCESS,
-        prompt: cfg.prompt.unwrap_or_else(|| "supervisor".to_string()),
-        complete_info: None,
-    };
+        opts.interactive || opts.args.is_empty(),
+        cfg.prompt.unwrap_or_else(|| "supervisor".to_string()),
+    );
     sigint::install();
     if !opts.args.is_empty() {
         // Python joins the words back into one command line.
@@ -380,14 +410,5 @@ mod tests {
         );
         assert_eq!(parseline("!ls").0, None);
         assert_eq!(parseline("-x").0, Some(String::new()));
-    }
-
-    #[test]
-    fn namespecs() {
-        use actions::split_namespec;
-        assert_eq!(split_namespec("a"), ("a".into(), Some("a".into())));
-        assert_eq!(split_namespec("g:*"), ("g".into(), None));
-        assert_eq!(split_namespec("g:"), ("g".into(), None));
-        assert_eq!(split_namespec("g:p:q"), ("g".into(), Some("p:q".into())));
     }
 }
