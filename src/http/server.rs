@@ -570,26 +570,6 @@ fn request_excerpt(body: &[u8]) -> String {
     text
 }
 
-/// Python's `%xx` unquoting of a URL path.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn logtail_request(
     ctx: &Context,
     req: &Request,
@@ -601,7 +581,7 @@ fn logtail_request(
     if req.method != "GET" {
         return error_page(out, req.version, keep, 400).is_ok();
     }
-    let path = percent_decode(path);
+    let path = crate::pycompat::url::unquote(path);
     let rest = path.trim_start_matches('/');
     // "logtail/<name>[/<channel>]"
     let Some((_, spec_and_channel)) = rest.split_once('/') else {

@@ -4,3 +4,4 @@
 //! what Python 3 does.
 
 pub mod tempfile;
+pub mod url;
