@@ -237,6 +237,10 @@ pub fn spawn(
         uid_shown
     )
     .into_bytes();
+    // Python's drop_privileges does not catch a failed os.setuid: the
+    // OSError ends _spawn_as_child, whose `finally` writes only this line
+    // and exits 127.
+    let uid_msg: &[u8] = b"supervisor: child process was not spawned\n";
     let chdir = match &cfg.directory {
         Some(d) => Some((
             CString::new(d.as_bytes()).map_err(|_| {
@@ -283,7 +287,9 @@ pub fn spawn(
                     if libc::setgid(u.gid) != 0 {
                         child_fail(&gid_msg);
                     }
-                    libc::setuid(u.uid);
+                    if libc::setuid(u.uid) != 0 {
+                        child_fail(uid_msg);
+                    }
                 }
                 if let Some((dir, prefix)) = &chdir {
                     if libc::chdir(dir.as_ptr()) != 0 {
@@ -470,5 +476,107 @@ pub fn errno_name_any(e: i32) -> &'static str {
         libc::ECONNREFUSED => "ECONNREFUSED",
         libc::ENOTSOCK => "ENOTSOCK",
         _ => errno_name(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::wait::{waitpid, WaitStatus};
+    use nix::unistd::Pid;
+    use std::io::Read;
+
+    fn program(command: &str) -> ProcessConfig {
+        let text = format!("[supervisord]\n[program:p]\ncommand={command}\n");
+        let env = crate::config::Environment::current();
+        let cfg = crate::config::load_str(&text, Path::new("/tmp/spawn-test.conf"), &env)
+            .expect("config");
+        let p = cfg.processes().next().expect("one program").clone();
+        p
+    }
+
+    /// Spawns `cfg` and waits for it: (stdout, stderr, exit code).
+    fn run(cfg: &ProcessConfig) -> (String, String, i32) {
+        let (filename, argv) = resolve_command(cfg, None).expect("resolve");
+        let ctx = SpawnContext {
+            server_url: None,
+            group_name: "p",
+        };
+        let (pid, pipes) = spawn(cfg, &filename, &argv, &ctx).expect("spawn");
+        drop(pipes.stdin);
+        let mut out = String::new();
+        std::fs::File::from(pipes.stdout)
+            .read_to_string(&mut out)
+            .expect("stdout");
+        let mut err = String::new();
+        if let Some(e) = pipes.stderr {
+            std::fs::File::from(e)
+                .read_to_string(&mut err)
+                .expect("stderr");
+        }
+        // Only this test's child: never waitpid(-1) here.
+        match waitpid(Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, code)) => (out, err, code),
+            other => panic!("child {pid} ended as {other:?}"),
+        }
+    }
+
+    fn is_root() -> bool {
+        let root = users::current_uid() == 0;
+        if !root {
+            eprintln!("skipped: switching users needs root");
+        }
+        root
+    }
+
+    #[test]
+    fn a_failed_setuid_fails_the_spawn_like_python() {
+        if !is_root() {
+            return;
+        }
+        let mut cfg = program("/bin/echo ran");
+        // (uid_t)-1 is no user: setuid(2) refuses it (EINVAL) even for
+        // root, after setgroups and setgid (to gid 0) have succeeded. The
+        // program must not run, as root or at all.
+        cfg.uid = Some(u32::MAX);
+        cfg.gid = Some(0);
+        let (out, err, code) = run(&cfg);
+        assert_eq!(out, "", "the program ran although setuid failed");
+        // Python 4.3.0: os.setuid raises inside _spawn_as_child, whose
+        // `finally` writes this one line and _exits 127.
+        assert_eq!(err, "supervisor: child process was not spawned\n");
+        assert_eq!(code, 127);
+    }
+
+    #[test]
+    fn a_user_switch_runs_the_program_as_that_user() {
+        if !is_root() {
+            return;
+        }
+        let Some(nobody) = users::uid_of_name("nobody") else {
+            eprintln!("skipped: no user nobody");
+            return;
+        };
+        let mut cfg = program("/bin/sh -c 'id -u; id -g'");
+        cfg.uid = Some(nobody);
+        cfg.gid = Some(nobody);
+        let (out, err, code) = run(&cfg);
+        assert_eq!(
+            (out, err, code),
+            (format!("{nobody}\n{nobody}\n"), String::new(), 0)
+        );
+    }
+
+    #[test]
+    fn a_failed_chdir_names_the_errno() {
+        let mut cfg = program("/bin/echo ran");
+        cfg.directory = Some("/nonexistent/dir".to_string());
+        let (out, err, code) = run(&cfg);
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\nsupervisor: child process was not spawned\n"
+        );
+        assert_eq!(code, 127);
     }
 }
