@@ -2,41 +2,16 @@
 //! takes the raw string from the INI file and returns the typed value or the
 //! message Supervisor 4.3.0 gives for it (the caller adds section and file).
 
+use crate::pycompat::shlex;
 use std::path::{Path, PathBuf};
 
-/// Python's `repr()` of a str, as it appears inside Supervisor's messages
-/// (one implementation, in the INI reader, which needs it for its errors).
-pub use super::ini::py_repr;
-
-/// Python's `int()` on a str: surrounding whitespace, an optional sign,
-/// digits with single underscores between them.
-pub fn py_int(s: &str) -> Option<i64> {
-    py_int_radix(s, 10)
-}
-
-fn py_int_radix(s: &str, radix: u32) -> Option<i64> {
-    let t = s.trim();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    let cleaned: String = digits.chars().filter(|&c| c != '_').collect();
-    if !cleaned.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    // Python ints are unbounded; values beyond i64 saturate, which every
-    // caller treats as "very large" (no config key means more than that).
-    let v = i64::from_str_radix(&cleaned, radix).unwrap_or(i64::MAX);
-    Some(if neg { v.saturating_neg() } else { v })
-}
+/// Re-export until ctl/actions.rs and rpc/supervisor_ns.rs use
+/// crate::pycompat::int::py_int.
+pub use crate::pycompat::int::py_int;
+use crate::pycompat::int::py_int_radix;
+/// Re-export until ctl/actions.rs, ctl/error.rs, cli/mod.rs,
+/// cli/supervisord.rs and cli/supervisorctl.rs use crate::pycompat::repr.
+pub use crate::pycompat::repr::py_repr;
 
 /// `integer()`: a Python int.
 pub fn integer(s: &str) -> Result<i64, String> {
@@ -433,7 +408,7 @@ pub fn user_group(s: &str) -> Result<(u32, Option<u32>), String> {
 /// `dict_of_key_value_pairs()`: `K=v,K2="v, 2"` read with Python's
 /// non-POSIX shlex (word characters extended with `/.+-():`).
 pub fn key_value_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
-    let tokens = shlex_nonposix(s)?;
+    let tokens = shlex::nonposix_tokens(s)?;
     let mut out: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -455,134 +430,6 @@ pub fn key_value_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
         }
         // The token after the value (normally a comma) is skipped unread.
         i += 4;
-    }
-    Ok(out)
-}
-
-/// Python's `shlex.shlex(s)` (posix=False) token stream with wordchars
-/// extended by `/.+-():`, the way `dict_of_key_value_pairs` uses it.
-fn shlex_nonposix(s: &str) -> Result<Vec<String>, String> {
-    fn is_word(c: char) -> bool {
-        c.is_ascii_alphanumeric()
-            || "_/.+-():".contains(c)
-            || ('\u{df}'..='\u{ff}').contains(&c) && c != '\u{f7}'
-            || ('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}'
-    }
-    let ws = |c: char| " \t\r\n".contains(c);
-    let mut tokens = Vec::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if ws(c) {
-            continue;
-        }
-        if c == '#' {
-            // A comment runs to the end of the line.
-            for n in chars.by_ref() {
-                if n == '\n' {
-                    break;
-                }
-            }
-            continue;
-        }
-        if c == '\'' || c == '"' {
-            let mut tok = String::from(c);
-            loop {
-                match chars.next() {
-                    None => return Err("No closing quotation".to_string()),
-                    Some(n) => {
-                        tok.push(n);
-                        if n == c {
-                            break;
-                        }
-                    }
-                }
-            }
-            tokens.push(tok);
-            continue;
-        }
-        if is_word(c) {
-            let mut tok = String::from(c);
-            while let Some(&n) = chars.peek() {
-                if is_word(n) || n == '\'' || n == '"' {
-                    tok.push(n);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            tokens.push(tok);
-            continue;
-        }
-        tokens.push(c.to_string());
-    }
-    Ok(tokens)
-}
-
-/// POSIX `shlex.split()` as Supervisor uses it for `command`: quotes,
-/// backslash escapes, `#` comments at the start of a word.
-pub fn shlex_split(s: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => {
-                if in_word {
-                    out.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '#' if !in_word => {
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        break;
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(n) => cur.push(n),
-                    None => return Err("No escaped character".to_string()),
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(n) => cur.push(n),
-                        None => return Err("No closing quotation".to_string()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(n @ ('"' | '\\')) => cur.push(n),
-                            Some(n) => {
-                                cur.push('\\');
-                                cur.push(n);
-                            }
-                            None => return Err("No closing quotation".to_string()),
-                        },
-                        Some(n) => cur.push(n),
-                        None => return Err("No closing quotation".to_string()),
-                    }
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        out.push(cur);
     }
     Ok(out)
 }
@@ -747,15 +594,7 @@ mod tests {
     }
 
     #[test]
-    fn ints_like_python() {
-        assert_eq!(py_int(" 12 "), Some(12));
-        assert_eq!(py_int("-3"), Some(-3));
-        assert_eq!(py_int("+3"), Some(3));
-        assert_eq!(py_int("1_000"), Some(1000));
-        assert_eq!(py_int("1__0"), None);
-        assert_eq!(py_int("abc"), None);
-        assert_eq!(py_int(""), None);
-        assert_eq!(py_int("0x10"), None);
+    fn integers() {
         assert_eq!(
             integer("abc").unwrap_err(),
             "invalid literal for int() with base 10: 'abc'"
@@ -855,21 +694,6 @@ mod tests {
     }
 
     #[test]
-    fn shlex_posix() {
-        assert_eq!(
-            shlex_split("sh -c 'echo a b' \"x\\\"y\" c\\ d"),
-            Ok(vec![
-                "sh".to_string(),
-                "-c".into(),
-                "echo a b".into(),
-                "x\"y".into(),
-                "c d".into()
-            ])
-        );
-        assert!(shlex_split("a 'b").is_err());
-    }
-
-    #[test]
     fn addresses() {
         assert_eq!(
             inet_address("127.0.0.1:9001"),
@@ -879,12 +703,5 @@ mod tests {
         assert_eq!(inet_address("9001"), Ok(("".into(), 9001)));
         assert!(inet_address("70000").is_err());
         assert!(inet_address("host:").is_err());
-    }
-
-    #[test]
-    fn repr_quotes() {
-        assert_eq!(py_repr("a'b"), "\"a'b\"");
-        assert_eq!(py_repr("ab"), "'ab'");
-        assert_eq!(py_repr("a\nb"), "'a\\nb'");
     }
 }

@@ -9,7 +9,7 @@
 pub mod listener;
 pub mod pool;
 
-use crate::logs::pyrepr::py_repr_bytes;
+use crate::pycompat::repr::py_repr_bytes;
 use crate::supervisor::state::ProcessState;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -3,9 +3,9 @@
 //! another supervisord, and any other socket error end start-up (exit 2).
 //! The unix socket gets its chmod/chown before anyone can connect to it.
 
-use crate::config::datatypes::py_repr;
 use crate::config::{ServerConfig, ServerKind};
 use crate::logs::activity;
+use crate::pycompat::repr::py_repr;
 use std::net::TcpListener;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};

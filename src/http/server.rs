@@ -563,7 +563,7 @@ fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> st
 fn request_excerpt(body: &[u8]) -> String {
     const KEEP: usize = 512;
     let shown = &body[..body.len().min(KEEP)];
-    let mut text = crate::logs::pyrepr::py_repr_bytes(shown);
+    let mut text = crate::pycompat::repr::py_repr_bytes(shown);
     if body.len() > KEEP {
         text.push_str(&format!("... ({} bytes)", body.len()));
     }

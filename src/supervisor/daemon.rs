@@ -34,7 +34,7 @@ fn drop_privileges(user: &str) -> Result<(), String> {
             None => {
                 return Err(format!(
                     "Can't find username {}",
-                    crate::config::datatypes::py_repr(user)
+                    crate::pycompat::repr::py_repr(user)
                 ))
             }
         },
@@ -136,11 +136,11 @@ pub fn daemonize(directory: Option<&Path>, umask: u32) {
         match std::env::set_current_dir(dir) {
             Ok(()) => activity::info(format!(
                 "set current directory: {}",
-                crate::config::datatypes::py_repr(&dir.to_string_lossy())
+                crate::pycompat::repr::py_repr(&dir.to_string_lossy())
             )),
             Err(e) => activity::crit(format!(
                 "can't chdir into {}: {}",
-                crate::config::datatypes::py_repr(&dir.to_string_lossy()),
+                crate::pycompat::repr::py_repr(&dir.to_string_lossy()),
                 e
             )),
         }

@@ -5,8 +5,10 @@
 //! Everything the child needs after fork is computed here in the parent:
 //! between fork and exec only async-signal-safe calls run, no allocation.
 
-use crate::config::datatypes::{shlex_split, users};
+use crate::config::datatypes::users;
 use crate::config::ProcessConfig;
+use crate::pycompat::repr::py_repr;
+use crate::pycompat::shlex;
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
@@ -36,7 +38,7 @@ fn err(kind: SpawnErrorKind, message: String) -> SpawnError {
 
 /// Python's `%r` of a path-ish string.
 fn r(s: &str) -> String {
-    crate::config::datatypes::py_repr(s)
+    py_repr(s)
 }
 
 /// `get_execv_args`: split the command and find the program, with Python's
@@ -45,7 +47,7 @@ pub fn resolve_command(
     cfg: &ProcessConfig,
     own_path: Option<&str>,
 ) -> Result<(PathBuf, Vec<String>), SpawnError> {
-    let argv = shlex_split(&cfg.command).map_err(|e| {
+    let argv = shlex::split(&cfg.command).map_err(|e| {
         err(
             SpawnErrorKind::NotExecutable,
             format!("can't parse command {}: {}", r(&cfg.command), e),
