@@ -4,7 +4,10 @@
 //! binary was called by. `app` holds the entry points; `cli` the command
 //! lines; `config` reads the config file; `supervisor` is the loop; `logs`
 //! the log writers; `rpc` the XML-RPC codec and methods; `http` the
-//! servers; `ctl` the client.
+//! servers; `ctl` the client. `sys` is the only module with `unsafe`
+//! (the OS calls), `pycompat` holds Python's quirks we must match.
+
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;

@@ -3,6 +3,7 @@
 //! message Supervisor 4.3.0 gives for it (the caller adds section and file).
 
 use crate::pycompat::shlex;
+use crate::sys::users;
 use std::path::{Path, PathBuf};
 
 /// Re-export until ctl/actions.rs and rpc/supervisor_ns.rs use
@@ -432,126 +433,6 @@ pub fn key_value_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
         i += 4;
     }
     Ok(out)
-}
-
-/// User and group database look-ups (getpwnam_r and friends), returning
-/// None when the entry or the database itself is missing (an empty root
-/// has no /etc/passwd: that is "unknown user", never a panic).
-pub mod users {
-    use std::ffi::{CStr, CString};
-
-    fn buf() -> Vec<libc::c_char> {
-        vec![0; 16384]
-    }
-
-    /// The (uid, gid, home) of a passwd entry found by name.
-    pub fn passwd_by_name(name: &str) -> Option<(u32, u32, String)> {
-        let cname = CString::new(name).ok()?;
-        let mut pwd: libc::passwd = zeroed_passwd();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: all pointers are valid for the call; the buffer outlives
-        // the strings read from `pwd` below.
-        let rc = unsafe {
-            libc::getpwnam_r(
-                cname.as_ptr(),
-                &mut pwd,
-                b.as_mut_ptr(),
-                b.len(),
-                &mut result,
-            )
-        };
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        Some((pwd.pw_uid, pwd.pw_gid, cstr(pwd.pw_dir)))
-    }
-
-    /// The (name, gid, home) of a passwd entry found by uid.
-    pub fn passwd_by_uid(uid: u32) -> Option<(String, u32, String)> {
-        let mut pwd: libc::passwd = zeroed_passwd();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: as in passwd_by_name.
-        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, b.as_mut_ptr(), b.len(), &mut result) };
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        Some((cstr(pwd.pw_name), pwd.pw_gid, cstr(pwd.pw_dir)))
-    }
-
-    fn zeroed_passwd() -> libc::passwd {
-        // SAFETY: libc::passwd is a plain C struct; all-zero is a valid
-        // (null-pointer) value that getpw*_r overwrites.
-        unsafe { std::mem::zeroed() }
-    }
-
-    fn cstr(p: *const libc::c_char) -> String {
-        if p.is_null() {
-            return String::new();
-        }
-        // SAFETY: getpw*_r returned success, so p points at a NUL-terminated
-        // string inside the buffer that is still alive.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-    }
-
-    pub fn uid_of_name(name: &str) -> Option<u32> {
-        passwd_by_name(name).map(|p| p.0)
-    }
-
-    pub fn name_of_uid(uid: u32) -> Option<String> {
-        passwd_by_uid(uid).map(|p| p.0)
-    }
-
-    pub fn home_of_uid(uid: u32) -> Option<String> {
-        passwd_by_uid(uid).map(|p| p.2)
-    }
-
-    pub fn home_of_name(name: &str) -> Option<String> {
-        passwd_by_name(name).map(|p| p.2)
-    }
-
-    pub fn current_uid() -> u32 {
-        // SAFETY: getuid cannot fail and touches no memory.
-        unsafe { libc::getuid() }
-    }
-
-    pub fn current_gid() -> u32 {
-        // SAFETY: getgid cannot fail and touches no memory.
-        unsafe { libc::getgid() }
-    }
-
-    pub fn gid_of_name(name: &str) -> Option<u32> {
-        let cname = CString::new(name).ok()?;
-        // SAFETY: zeroed group struct is overwritten by getgrnam_r.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: all pointers are valid for the duration of the call.
-        let rc = unsafe {
-            libc::getgrnam_r(
-                cname.as_ptr(),
-                &mut grp,
-                b.as_mut_ptr(),
-                b.len(),
-                &mut result,
-            )
-        };
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        Some(grp.gr_gid)
-    }
-
-    pub fn group_exists(gid: u32) -> bool {
-        // SAFETY: zeroed group struct is overwritten by getgrgid_r.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: all pointers are valid for the duration of the call.
-        let rc = unsafe { libc::getgrgid_r(gid, &mut grp, b.as_mut_ptr(), b.len(), &mut result) };
-        rc == 0 && !result.is_null()
-    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub use datatypes::{AutoRestart, LogFile};
 pub use model::*;
 
 use crate::pycompat::repr::py_repr;
+use crate::sys::users;
 use datatypes as dt;
 use expand::{expand, ExpValue, Expansions};
 use ini::{Entry, Ini};
@@ -625,10 +626,10 @@ impl<'a> Loader<'a> {
                 )));
             }
             let owner = owner.or_else(|| {
-                let uid = dt::users::current_uid();
+                let uid = users::current_uid();
                 proc_uid
                     .filter(|&p| p != uid)
-                    .map(|p| (p, dt::users::passwd_by_uid(p).map(|x| x.1)))
+                    .map(|p| (p, users::passwd_by_uid(p).map(|x| x.gid)))
             });
             FcgiSocket::Unix {
                 path: normalize_path(path),
