@@ -53,7 +53,7 @@ pub fn load_for_daemon(argv0: &str, opts: &DaemonOptions) -> Result<Config, Stri
 }
 
 fn find_config(argv0: &str) -> Result<PathBuf, String> {
-    if crate::config::datatypes::users::current_uid() == 0 {
+    if crate::sys::users::current_uid() == 0 {
         eprintln!(
             "Supervisord is running as root and it is searching for its configuration file in default locations (including its current working directory); you probably want to specify a \"-c\" argument specifying an absolute path to a configuration file for improved security."
         );

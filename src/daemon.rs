@@ -12,8 +12,8 @@ use crate::config::{Config, MainLogFile, MessageLevel};
 use crate::http::server::HttpServers;
 use crate::logs::activity::{self, Level, MainLogConfig, MainLogTarget};
 use crate::rpc::Dispatcher;
+use crate::states::Mood;
 use crate::supervisor::daemon as setup;
-use crate::supervisor::state::Mood;
 use crate::supervisor::{spawn, Reload, Supervisor, Wakeups};
 
 /// Runs the daemon until it is told to exit; returns the exit code.

@@ -4,13 +4,16 @@
 //! binary was called by. `app` holds the entry points; `cli` the command
 //! lines; `config` reads the config file; `daemon` is the daemon's
 //! lifecycle around the loop; `supervisor` is the loop; `logs` the log
-//! writers; `events` the event system; `rpc` the XML-RPC codec and
+//! writers; `events` the event system; `states` the process and daemon
+//! states with Supervisor's codes; `rpc` the XML-RPC codec and
 //! methods; `http` the servers; `ctl` the client; `sys` the only place
 //! with `unsafe`; `pycompat` Python's quirks we match.
 //!
 //! Imports run one way: `app` → `daemon` → `http` → `rpc` → `supervisor`
-//! → `events`/`logs`/`config` → `sys`/`pycompat`. The loop knows no
+//! → `events`/`logs`/`config`/`states` → `sys`/`pycompat`. The loop knows no
 //! transport, and `http` and `rpc` never touch process state.
+
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;
@@ -23,6 +26,7 @@ pub mod logs;
 pub mod pidproxy;
 pub mod pycompat;
 pub mod rpc;
+pub mod states;
 pub mod supervisor;
 #[allow(unsafe_code)]
 pub mod sys;

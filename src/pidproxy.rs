@@ -57,10 +57,7 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
                 .and_then(|s| s.trim().parse::<i32>().ok());
             match pid {
                 Some(pid) => {
-                    // SAFETY: kill(2) takes plain integers.
-                    unsafe {
-                        libc::kill(pid, sig);
-                    }
+                    let _ = crate::sys::process::kill(pid, sig);
                     if sig == SIGTERM || sig == SIGINT || sig == SIGQUIT {
                         return 0;
                     }
@@ -74,14 +71,8 @@ pub fn main(argv0: &str, args: Vec<OsString>) -> i32 {
 /// Reaps every exited child; true if there was one.
 fn reaped_any() -> bool {
     let mut any = false;
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid writes only into `status`.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid > 0 {
-            any = true;
-        } else {
-            return any;
-        }
+    while crate::sys::process::reap_any().is_some() {
+        any = true;
     }
+    any
 }

@@ -173,7 +173,7 @@ fn find_long(flags: &[Flag], name: &str) -> Result<Flag, UsageError> {
 pub fn py_list_repr(items: &[String]) -> String {
     let inner: Vec<String> = items
         .iter()
-        .map(|s| crate::config::datatypes::py_repr(s))
+        .map(|s| crate::pycompat::repr::py_repr(s))
         .collect();
     format!("[{}]", inner.join(", "))
 }

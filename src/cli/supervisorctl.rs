@@ -158,7 +158,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Request, UsageError> {
         let conflict = || {
             UsageError(format!(
                 "conflicting command line option {}",
-                dt::py_repr(&shown)
+                crate::pycompat::repr::py_repr(&shown)
             ))
         };
         match flag.short {
@@ -180,7 +180,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Request, UsageError> {
                     UsageError(format!(
                         "invalid value for {} {}: {}",
                         shown,
-                        dt::py_repr(&v),
+                        crate::pycompat::repr::py_repr(&v),
                         m
                     ))
                 })?;

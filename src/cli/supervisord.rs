@@ -206,7 +206,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Request, UsageError> {
             UsageError(format!(
                 "invalid value for {} {}: {}",
                 shown,
-                dt::py_repr(&v),
+                crate::pycompat::repr::py_repr(&v),
                 msg
             ))
         };
@@ -218,7 +218,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Request, UsageError> {
         if seen.contains(&name) && name != "profile_options" {
             return Err(UsageError(format!(
                 "conflicting command line option {}",
-                dt::py_repr(&shown)
+                crate::pycompat::repr::py_repr(&shown)
             )));
         }
         seen.push(name);

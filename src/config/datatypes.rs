@@ -2,41 +2,12 @@
 //! takes the raw string from the INI file and returns the typed value or the
 //! message Supervisor 4.3.0 gives for it (the caller adds section and file).
 
+use crate::pycompat::shlex;
+use crate::sys::users;
 use std::path::{Path, PathBuf};
 
-/// Python's `repr()` of a str, as it appears inside Supervisor's messages
-/// (one implementation, in the INI reader, which needs it for its errors).
-pub use super::ini::py_repr;
-
-/// Python's `int()` on a str: surrounding whitespace, an optional sign,
-/// digits with single underscores between them.
-pub fn py_int(s: &str) -> Option<i64> {
-    py_int_radix(s, 10)
-}
-
-fn py_int_radix(s: &str, radix: u32) -> Option<i64> {
-    let t = s.trim();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    let cleaned: String = digits.chars().filter(|&c| c != '_').collect();
-    if !cleaned.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    // Python ints are unbounded; values beyond i64 saturate, which every
-    // caller treats as "very large" (no config key means more than that).
-    let v = i64::from_str_radix(&cleaned, radix).unwrap_or(i64::MAX);
-    Some(if neg { v.saturating_neg() } else { v })
-}
+use crate::pycompat::int::{py_int, py_int_radix};
+use crate::pycompat::repr::py_repr;
 
 /// `integer()`: a Python int.
 pub fn integer(s: &str) -> Result<i64, String> {
@@ -433,7 +404,7 @@ pub fn user_group(s: &str) -> Result<(u32, Option<u32>), String> {
 /// `dict_of_key_value_pairs()`: `K=v,K2="v, 2"` read with Python's
 /// non-POSIX shlex (word characters extended with `/.+-():`).
 pub fn key_value_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
-    let tokens = shlex_nonposix(s)?;
+    let tokens = shlex::nonposix_tokens(s)?;
     let mut out: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -457,254 +428,6 @@ pub fn key_value_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
         i += 4;
     }
     Ok(out)
-}
-
-/// Python's `shlex.shlex(s)` (posix=False) token stream with wordchars
-/// extended by `/.+-():`, the way `dict_of_key_value_pairs` uses it.
-fn shlex_nonposix(s: &str) -> Result<Vec<String>, String> {
-    fn is_word(c: char) -> bool {
-        c.is_ascii_alphanumeric()
-            || "_/.+-():".contains(c)
-            || ('\u{df}'..='\u{ff}').contains(&c) && c != '\u{f7}'
-            || ('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}'
-    }
-    let ws = |c: char| " \t\r\n".contains(c);
-    let mut tokens = Vec::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if ws(c) {
-            continue;
-        }
-        if c == '#' {
-            // A comment runs to the end of the line.
-            for n in chars.by_ref() {
-                if n == '\n' {
-                    break;
-                }
-            }
-            continue;
-        }
-        if c == '\'' || c == '"' {
-            let mut tok = String::from(c);
-            loop {
-                match chars.next() {
-                    None => return Err("No closing quotation".to_string()),
-                    Some(n) => {
-                        tok.push(n);
-                        if n == c {
-                            break;
-                        }
-                    }
-                }
-            }
-            tokens.push(tok);
-            continue;
-        }
-        if is_word(c) {
-            let mut tok = String::from(c);
-            while let Some(&n) = chars.peek() {
-                if is_word(n) || n == '\'' || n == '"' {
-                    tok.push(n);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            tokens.push(tok);
-            continue;
-        }
-        tokens.push(c.to_string());
-    }
-    Ok(tokens)
-}
-
-/// POSIX `shlex.split()` as Supervisor uses it for `command`: quotes,
-/// backslash escapes, `#` comments at the start of a word.
-pub fn shlex_split(s: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\r' | '\n' => {
-                if in_word {
-                    out.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '#' if !in_word => {
-                for n in chars.by_ref() {
-                    if n == '\n' {
-                        break;
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(n) => cur.push(n),
-                    None => return Err("No escaped character".to_string()),
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(n) => cur.push(n),
-                        None => return Err("No closing quotation".to_string()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(n @ ('"' | '\\')) => cur.push(n),
-                            Some(n) => {
-                                cur.push('\\');
-                                cur.push(n);
-                            }
-                            None => return Err("No closing quotation".to_string()),
-                        },
-                        Some(n) => cur.push(n),
-                        None => return Err("No closing quotation".to_string()),
-                    }
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        out.push(cur);
-    }
-    Ok(out)
-}
-
-/// User and group database look-ups (getpwnam_r and friends), returning
-/// None when the entry or the database itself is missing (an empty root
-/// has no /etc/passwd: that is "unknown user", never a panic).
-pub mod users {
-    use std::ffi::{CStr, CString};
-
-    fn buf() -> Vec<libc::c_char> {
-        vec![0; 16384]
-    }
-
-    /// The (uid, gid, home) of a passwd entry found by name.
-    pub fn passwd_by_name(name: &str) -> Option<(u32, u32, String)> {
-        let cname = CString::new(name).ok()?;
-        let mut pwd: libc::passwd = zeroed_passwd();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: all pointers are valid for the call; the buffer outlives
-        // the strings read from `pwd` below.
-        let rc = unsafe {
-            libc::getpwnam_r(
-                cname.as_ptr(),
-                &mut pwd,
-                b.as_mut_ptr(),
-                b.len(),
-                &mut result,
-            )
-        };
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        Some((pwd.pw_uid, pwd.pw_gid, cstr(pwd.pw_dir)))
-    }
-
-    /// The (name, gid, home) of a passwd entry found by uid.
-    pub fn passwd_by_uid(uid: u32) -> Option<(String, u32, String)> {
-        let mut pwd: libc::passwd = zeroed_passwd();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: as in passwd_by_name.
-        let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, b.as_mut_ptr(), b.len(), &mut result) };
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        Some((cstr(pwd.pw_name), pwd.pw_gid, cstr(pwd.pw_dir)))
-    }
-
-    fn zeroed_passwd() -> libc::passwd {
-        // SAFETY: libc::passwd is a plain C struct; all-zero is a valid
-        // (null-pointer) value that getpw*_r overwrites.
-        unsafe { std::mem::zeroed() }
-    }
-
-    fn cstr(p: *const libc::c_char) -> String {
-        if p.is_null() {
-            return String::new();
-        }
-        // SAFETY: getpw*_r returned success, so p points at a NUL-terminated
-        // string inside the buffer that is still alive.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-    }
-
-    pub fn uid_of_name(name: &str) -> Option<u32> {
-        passwd_by_name(name).map(|p| p.0)
-    }
-
-    pub fn name_of_uid(uid: u32) -> Option<String> {
-        passwd_by_uid(uid).map(|p| p.0)
-    }
-
-    pub fn home_of_uid(uid: u32) -> Option<String> {
-        passwd_by_uid(uid).map(|p| p.2)
-    }
-
-    pub fn home_of_name(name: &str) -> Option<String> {
-        passwd_by_name(name).map(|p| p.2)
-    }
-
-    pub fn current_uid() -> u32 {
-        // SAFETY: getuid cannot fail and touches no memory.
-        unsafe { libc::getuid() }
-    }
-
-    pub fn current_gid() -> u32 {
-        // SAFETY: getgid cannot fail and touches no memory.
-        unsafe { libc::getgid() }
-    }
-
-    pub fn gid_of_name(name: &str) -> Option<u32> {
-        let cname = CString::new(name).ok()?;
-        // SAFETY: zeroed group struct is overwritten by getgrnam_r.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: all pointers are valid for the duration of the call.
-        let rc = unsafe {
-            libc::getgrnam_r(
-                cname.as_ptr(),
-                &mut grp,
-                b.as_mut_ptr(),
-                b.len(),
-                &mut result,
-            )
-        };
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        Some(grp.gr_gid)
-    }
-
-    pub fn group_exists(gid: u32) -> bool {
-        // SAFETY: zeroed group struct is overwritten by getgrgid_r.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        let mut b = buf();
-        // SAFETY: all pointers are valid for the duration of the call.
-        let rc = unsafe { libc::getgrgid_r(gid, &mut grp, b.as_mut_ptr(), b.len(), &mut result) };
-        rc == 0 && !result.is_null()
-    }
 }
 
 #[cfg(test)]
@@ -747,15 +470,7 @@ mod tests {
     }
 
     #[test]
-    fn ints_like_python() {
-        assert_eq!(py_int(" 12 "), Some(12));
-        assert_eq!(py_int("-3"), Some(-3));
-        assert_eq!(py_int("+3"), Some(3));
-        assert_eq!(py_int("1_000"), Some(1000));
-        assert_eq!(py_int("1__0"), None);
-        assert_eq!(py_int("abc"), None);
-        assert_eq!(py_int(""), None);
-        assert_eq!(py_int("0x10"), None);
+    fn integers() {
         assert_eq!(
             integer("abc").unwrap_err(),
             "invalid literal for int() with base 10: 'abc'"
@@ -855,21 +570,6 @@ mod tests {
     }
 
     #[test]
-    fn shlex_posix() {
-        assert_eq!(
-            shlex_split("sh -c 'echo a b' \"x\\\"y\" c\\ d"),
-            Ok(vec![
-                "sh".to_string(),
-                "-c".into(),
-                "echo a b".into(),
-                "x\"y".into(),
-                "c d".into()
-            ])
-        );
-        assert!(shlex_split("a 'b").is_err());
-    }
-
-    #[test]
     fn addresses() {
         assert_eq!(
             inet_address("127.0.0.1:9001"),
@@ -879,12 +579,5 @@ mod tests {
         assert_eq!(inet_address("9001"), Ok(("".into(), 9001)));
         assert!(inet_address("70000").is_err());
         assert!(inet_address("host:").is_err());
-    }
-
-    #[test]
-    fn repr_quotes() {
-        assert_eq!(py_repr("a'b"), "\"a'b\"");
-        assert_eq!(py_repr("ab"), "'ab'");
-        assert_eq!(py_repr("a\nb"), "'a\\nb'");
     }
 }

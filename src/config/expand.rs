@@ -1,7 +1,7 @@
 //! `%(name)s` expansions: Python's `str % dict` formatting as Supervisor's
 //! `expand()` applies it to config values, with its two error messages.
 
-use super::datatypes::py_repr;
+use crate::pycompat::repr::py_repr;
 use std::collections::BTreeMap;
 
 /// A value an expansion can stand for.

@@ -12,6 +12,8 @@ pub mod search;
 pub use datatypes::{AutoRestart, LogFile};
 pub use model::*;
 
+use crate::pycompat::repr::py_repr;
+use crate::sys::users;
 use datatypes as dt;
 use expand::{expand, ExpValue, Expansions};
 use ini::{Entry, Ini};
@@ -54,17 +56,17 @@ impl Origin {
     /// Python's shape `<msg> in section '<s>' (file: '<f>')`, with the line
     /// and key added (Python names neither).
     fn wrap(&self, msg: &str) -> ConfigError {
-        let mut detail = format!("file: {}", dt::py_repr(&self.file.to_string_lossy()));
+        let mut detail = format!("file: {}", py_repr(&self.file.to_string_lossy()));
         if let Some(line) = self.line {
             detail.push_str(&format!(", line: {}", line));
         }
         if let Some(key) = &self.key {
-            detail.push_str(&format!(", key: {}", dt::py_repr(key)));
+            detail.push_str(&format!(", key: {}", py_repr(key)));
         }
         ConfigError::plain(format!(
             "{} in section {} ({})",
             msg,
-            dt::py_repr(&self.section),
+            py_repr(&self.section),
             detail
         ))
     }
@@ -196,7 +198,7 @@ impl<'a> Loader<'a> {
         if !self.ini.has_section("supervisord") {
             return Err(ConfigError::plain(format!(
                 ".ini file does not include supervisord section (file: {})",
-                dt::py_repr(&self.file.to_string_lossy())
+                py_repr(&self.file.to_string_lossy())
             )));
         }
         let supervisord = self.supervisord_section()?;
@@ -236,7 +238,7 @@ impl<'a> Loader<'a> {
             None => {
                 return Err(ConfigError::plain(format!(
                     ".ini file has [include] section, but no files setting (file: {})",
-                    dt::py_repr(&self.file.to_string_lossy())
+                    py_repr(&self.file.to_string_lossy())
                 )))
             }
         };
@@ -251,7 +253,7 @@ impl<'a> Loader<'a> {
         for pattern in files.split_whitespace() {
             let full = self.here.join(pattern);
             let full_s = full.to_string_lossy().into_owned();
-            let mut matches = glob(&full_s);
+            let mut matches = crate::pycompat::glob::glob(&full_s);
             if matches.is_empty() {
                 self.messages.push(ParseMessage::warn(format!(
                     "No file matches via include \"{}\"",
@@ -624,10 +626,10 @@ impl<'a> Loader<'a> {
                 )));
             }
             let owner = owner.or_else(|| {
-                let uid = dt::users::current_uid();
+                let uid = users::current_uid();
                 proc_uid
                     .filter(|&p| p != uid)
-                    .map(|p| (p, dt::users::passwd_by_uid(p).map(|x| x.1)))
+                    .map(|p| (p, users::passwd_by_uid(p).map(|x| x.gid)))
             });
             FcgiSocket::Unix {
                 path: normalize_path(path),
@@ -1160,100 +1162,6 @@ pub fn gettempdir() -> PathBuf {
         .map(|p| absolute(&p))
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("/"))
-}
-
-/// Python's `glob.glob` for `*`, `?` and `[...]` in every path component;
-/// hidden files match only patterns that start with a dot.
-pub fn glob(pattern: &str) -> Vec<PathBuf> {
-    let has_magic = |s: &str| s.contains(['*', '?', '[']);
-    if !has_magic(pattern) {
-        let p = PathBuf::from(pattern);
-        return if p.exists() { vec![p] } else { Vec::new() };
-    }
-    let absolute = pattern.starts_with('/');
-    let mut current: Vec<PathBuf> = vec![if absolute {
-        PathBuf::from("/")
-    } else {
-        PathBuf::new()
-    }];
-    let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        let mut next = Vec::new();
-        for base in &current {
-            if !has_magic(part) {
-                let p = base.join(part);
-                if (last && p.exists()) || (!last && p.is_dir()) {
-                    next.push(p);
-                }
-                continue;
-            }
-            let dir = if base.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                base.clone()
-            };
-            let Ok(rd) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for ent in rd.flatten() {
-                let name = ent.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') && !part.starts_with('.') {
-                    continue;
-                }
-                if fnmatch(part, &name) {
-                    let p = base.join(&name);
-                    if last || p.is_dir() {
-                        next.push(p);
-                    }
-                }
-            }
-        }
-        current = next;
-    }
-    current
-}
-
-/// fnmatch with `*`, `?`, `[seq]` and `[!seq]`.
-pub fn fnmatch(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    fn rec(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|i| rec(&p[1..], &n[i..])),
-            Some('?') => !n.is_empty() && rec(&p[1..], &n[1..]),
-            Some('[') => {
-                let Some(close) = p.iter().skip(2).position(|&c| c == ']').map(|i| i + 2) else {
-                    return n.first() == Some(&'[') && rec(&p[1..], &n[1..]);
-                };
-                let Some(&c) = n.first() else { return false };
-                let mut set = &p[1..close];
-                let negate = matches!(set.first(), Some('!'));
-                if negate {
-                    set = &set[1..];
-                }
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        if set[i] <= c && c <= set[i + 2] {
-                            hit = true;
-                        }
-                        i += 3;
-                    } else {
-                        if set[i] == c {
-                            hit = true;
-                        }
-                        i += 1;
-                    }
-                }
-                hit != negate && rec(&p[close + 1..], &n[1..])
-            }
-            Some(&c) => n.first() == Some(&c) && rec(&p[1..], &n[1..]),
-        }
-    }
-    rec(&p, &n)
 }
 
 /// The sample configuration `echo_supervisord_conf` prints.

@@ -7,10 +7,10 @@
 use super::error::{fault_repr, Error, Kind};
 use super::http::StreamEnd;
 use super::{stdout_write, Ctl};
-use crate::config::datatypes::py_int;
 use crate::config::{make_namespec, split_namespec};
+use crate::pycompat::int::py_int;
 use crate::rpc::xmlrpc::Value;
-use crate::supervisor::state::ProcessState;
+use crate::states::ProcessState;
 
 /// LSB init-script exit codes, as supervisorctl uses them.
 pub mod exit {
@@ -594,7 +594,7 @@ impl Ctl {
             if channel != "stderr" && channel != "stdout" {
                 self.output(&format!(
                     "Error: bad channel {}",
-                    crate::config::datatypes::py_repr(&channel)
+                    crate::pycompat::repr::py_repr(&channel)
                 ));
                 self.exitstatus = exit::GENERIC;
                 return Ok(());
@@ -1151,7 +1151,10 @@ pub fn write_log_data(data: &[u8]) {
     match std::str::from_utf8(data) {
         Ok(s) => stdout_write(s.as_bytes()),
         Err(_) => {
-            let s = format!("Undecodable: {}", crate::logs::pyrepr::py_repr_bytes(data));
+            let s = format!(
+                "Undecodable: {}",
+                crate::pycompat::repr::py_repr_bytes(data)
+            );
             stdout_write(s.as_bytes())
         }
     }

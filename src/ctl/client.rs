@@ -2,7 +2,8 @@
 //! auth, and the streaming GETs of `tail -f` and `fg`.
 
 use super::error::{Error, Kind};
-use super::http::{base64, Conn, Endpoint, StreamEnd};
+use super::http::{Conn, Endpoint, StreamEnd};
+use crate::pycompat::base64::b64encode;
 use crate::rpc::xmlrpc::{parse_response, write_call, Response, Value};
 
 /// Sent in every request; servers do not look at it.
@@ -46,7 +47,7 @@ impl Client {
         if let (Some(u), Some(p)) = (&self.username, &self.password) {
             h.push((
                 "Authorization",
-                format!("Basic {}", base64(format!("{}:{}", u, p).as_bytes())),
+                format!("Basic {}", b64encode(format!("{}:{}", u, p).as_bytes())),
             ));
         }
         h
@@ -159,7 +160,7 @@ impl Client {
             let u = self.username.as_deref().unwrap_or("None");
             h.push((
                 "Authorization",
-                format!("Basic {}", base64(format!("{}:{}", u, p).as_bytes())),
+                format!("Basic {}", b64encode(format!("{}:{}", u, p).as_bytes())),
             ));
         }
         h

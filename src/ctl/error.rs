@@ -3,7 +3,7 @@
 //! `error: <class 'X'>, MESSAGE: file: F line: N`, so each error knows
 //! the Python class name and message a script would see.
 
-use crate::config::datatypes::py_repr;
+use crate::pycompat::repr::py_repr;
 use crate::rpc::xmlrpc::Fault;
 use std::io;
 use std::panic::Location;

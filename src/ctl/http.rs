@@ -57,7 +57,7 @@ impl Endpoint {
                 _ => {
                     return Err(Error::value(format!(
                         "Port could not be cast to integer value as {}",
-                        crate::config::datatypes::py_repr(port)
+                        crate::pycompat::repr::py_repr(port)
                     )))
                 }
             };
@@ -509,29 +509,6 @@ impl Conn {
     }
 }
 
-/// Standard base64 (for the basic-auth header).
-pub fn base64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for c in input.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,12 +544,5 @@ mod tests {
                 .map(|e| e.host_header()),
             Some("[::1]:5".into())
         );
-    }
-
-    #[test]
-    fn base64_padding() {
-        assert_eq!(base64(b"user:pw"), "dXNlcjpwdw==");
-        assert_eq!(base64(b"abc"), "YWJj");
-        assert_eq!(base64(b"ab"), "YWI=");
     }
 }

@@ -31,13 +31,7 @@ pub fn install() {
 /// Whether SIGINT is ignored (a background job of a non-interactive
 /// shell): Python then never sees a KeyboardInterrupt, and neither do we.
 fn ignored_at_start() -> bool {
-    // SAFETY: sigaction with a null new action only reads the current
-    // disposition into `old`, a plain C struct owned by this frame.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) == 0
-            && old.sa_sigaction == libc::SIG_IGN
-    }
+    crate::sys::signal::is_ignored(libc::SIGINT)
 }
 
 /// Forgets a Ctrl-C that arrived while nobody was waiting (for example

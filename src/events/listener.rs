@@ -8,7 +8,7 @@
 
 use super::pool::Buffered;
 use crate::logs::activity;
-use crate::logs::pyrepr::py_repr_bytes;
+use crate::pycompat::repr::py_repr_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListenerState {
@@ -178,7 +178,7 @@ impl Listener {
 /// whitespace allowed); a negative length is a bad line here.
 fn parse_len(digits: &[u8]) -> Option<usize> {
     let text = std::str::from_utf8(digits).ok()?;
-    let n = crate::config::datatypes::py_int(text.trim())?;
+    let n = crate::pycompat::int::py_int(text.trim())?;
     usize::try_from(n).ok()
 }
 

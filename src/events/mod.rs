@@ -9,8 +9,8 @@
 pub mod listener;
 pub mod pool;
 
-use crate::logs::pyrepr::py_repr_bytes;
-use crate::supervisor::state::ProcessState;
+use crate::pycompat::repr::py_repr_bytes;
+use crate::states::ProcessState;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every concrete event type.

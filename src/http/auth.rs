@@ -3,7 +3,7 @@
 //! Compared in constant time so response timing does not leak how much of
 //! a guess was right.
 
-use crate::rpc::xmlrpc::base64_decode_lenient;
+use crate::pycompat::base64;
 
 /// The credentials a server requires (None: no auth, which Python logs
 /// as CRIT at start-up).
@@ -39,7 +39,7 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64_decode_lenient(rest.trim().as_bytes()).ok()?;
+    let decoded = base64::a2b_base64(rest.trim().as_bytes()).ok()?;
     let text = String::from_utf8_lossy(&decoded);
     let (user, pass) = text.split_once(':')?;
     Some((user.to_string(), pass.to_string()))
@@ -60,9 +60,7 @@ mod tests {
     use super::*;
 
     fn header(user_pass: &str) -> String {
-        let mut b64 = String::new();
-        crate::rpc::xmlrpc::base64_encode_lines(&mut b64, user_pass.as_bytes());
-        format!("Basic {}", b64.replace('\n', ""))
+        format!("Basic {}", base64::b64encode(user_pass.as_bytes()))
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! another supervisord, and any other socket error end start-up (exit 2).
 //! The unix socket gets its chmod/chown before anyone can connect to it.
 
-use crate::config::datatypes::py_repr;
 use crate::config::{ServerConfig, ServerKind};
 use crate::logs::activity;
+use crate::pycompat::repr::py_repr;
 use std::net::TcpListener;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -38,9 +38,9 @@ impl BoundServer {
 
     /// Stops accepting: accept() in any thread returns at once.
     pub fn shutdown(&self) {
-        // SAFETY: shutdown(2) on our own listening socket, by a descriptor
-        // this struct owns; it touches no memory.
-        unsafe { libc::shutdown(self.raw_fd(), libc::SHUT_RDWR) };
+        // Errors (ENOTCONN on some kernels for a listening socket) leave
+        // nothing to do.
+        let _ = nix::sys::socket::shutdown(self.raw_fd(), nix::sys::socket::Shutdown::Both);
     }
 
     /// Stops accepting and removes the unix socket's file, as Python's
@@ -69,7 +69,7 @@ fn socket_error(e: &std::io::Error) -> String {
         Some(libc::EADDRINUSE) => IN_USE.to_string(),
         Some(code) => format!(
             "Cannot open an HTTP server: socket.error reported errno.{} ({})",
-            crate::supervisor::spawn::errno_name_any(code),
+            crate::sys::errno::errno_name_any(code),
             code
         ),
         None => format!("Cannot open an HTTP server: socket.error reported {}", e),

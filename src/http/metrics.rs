@@ -65,10 +65,8 @@ impl SelfSample {
     /// Reads /proc/self; a figure that cannot be read is left out (0).
     pub fn read() -> SelfSample {
         let mut s = SelfSample::default();
-        // SAFETY: sysconf only reads a system constant.
-        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        // SAFETY: as above.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+        let ticks = crate::sys::sysconf::clock_ticks().max(1) as f64;
+        let page = crate::sys::sysconf::page_size().max(1) as u64;
         if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
             // Fields after the command name, which may hold spaces: state
             // is field 3, utime 14, stime 15, starttime 22, vsize 23, rss 24.

@@ -565,31 +565,11 @@ fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> st
 fn request_excerpt(body: &[u8]) -> String {
     const KEEP: usize = 512;
     let shown = &body[..body.len().min(KEEP)];
-    let mut text = crate::logs::pyrepr::py_repr_bytes(shown);
+    let mut text = crate::pycompat::repr::py_repr_bytes(shown);
     if body.len() > KEEP {
         text.push_str(&format!("... ({} bytes)", body.len()));
     }
     text
-}
-
-/// Python's `%xx` unquoting of a URL path.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn logtail_request(
@@ -603,7 +583,7 @@ fn logtail_request(
     if req.method != "GET" {
         return error_page(out, req.version, keep, 400).is_ok();
     }
-    let path = percent_decode(path);
+    let path = crate::pycompat::url::unquote(path);
     let rest = path.trim_start_matches('/');
     // "logtail/<name>[/<channel>]"
     let Some((_, spec_and_channel)) = rest.split_once('/') else {

@@ -6,6 +6,7 @@
 //! log line is escaped. Actions go through the same RPC methods as
 //! XML-RPC clients (the standard interface, whatever the config names it).
 
+use crate::pycompat::url::unquote_plus;
 use crate::rpc::faults;
 use crate::rpc::xmlrpc::Value;
 use crate::rpc::Dispatcher;
@@ -74,33 +75,6 @@ fn pairs(s: &str) -> Vec<(String, String)> {
             (!v.is_empty()).then(|| (unquote_plus(k), v))
         })
         .collect()
-}
-
-/// `+` is a space, `%xx` a byte; invalid escapes stay as they are.
-pub fn unquote_plus(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Python's urllib.quote (safe: `/` and the unreserved characters).

@@ -1,8 +1,9 @@
 //! Broken-down local time for log timestamps.
 //!
-//! Owns the one `localtime_r` call of the logs module. With no zone
-//! information (no `/etc/localtime`, no `TZ`) libc answers in UTC; if libc
-//! fails outright we compute UTC ourselves, so callers never see an error.
+//! Owns the conversion of an instant to the fields of a timestamp; the
+//! `localtime_r` call itself is `sys::time`'s. With no zone information
+//! (no `/etc/localtime`, no `TZ`) libc answers in UTC; if libc fails
+//! outright we compute UTC ourselves, so callers never see an error.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -54,26 +55,14 @@ impl LocalTime {
 }
 
 fn local_fields(secs: i64) -> Option<LocalTime> {
-    // time_t is 32 bits on some targets; elsewhere this is a no-op. libc
-    // marks the alias deprecated on musl (its width changes with musl 1.2),
-    // and that change is exactly what try_into absorbs.
-    #[allow(clippy::useless_conversion, deprecated)]
-    let t: libc::time_t = secs.try_into().ok()?;
-    // SAFETY: tm is plain old data; all-zero is a valid value to overwrite.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are to live locals; localtime_r is thread-safe
-    // and returns NULL (checked) on failure.
-    let r = unsafe { libc::localtime_r(&t, &mut tm) };
-    if r.is_null() {
-        return None;
-    }
+    let tm = crate::sys::time::localtime(secs)?;
     Some(LocalTime {
-        year: i64::from(tm.tm_year) + 1900,
-        month: u32::try_from(tm.tm_mon + 1).ok()?,
-        day: u32::try_from(tm.tm_mday).ok()?,
-        hour: u32::try_from(tm.tm_hour).ok()?,
-        minute: u32::try_from(tm.tm_min).ok()?,
-        second: u32::try_from(tm.tm_sec).ok()?,
+        year: i64::from(tm.year) + 1900,
+        month: u32::try_from(tm.mon + 1).ok()?,
+        day: u32::try_from(tm.mday).ok()?,
+        hour: u32::try_from(tm.hour).ok()?,
+        minute: u32::try_from(tm.min).ok()?,
+        second: u32::try_from(tm.sec).ok()?,
         millis: 0,
     })
 }

@@ -8,7 +8,6 @@
 //!   writing child logs and reporting events to the supervisor loop.
 //! - [`syslog`]: messages to `/dev/log`, shared by the main log and
 //!   `stdout_syslog`/`stderr_syslog`.
-//! - [`pyrepr`]: Python `repr()` for `%r` in log messages.
 //! - [`localtime`]: broken-down local time for timestamps.
 //!
 //! The supervisor loop never handles ordinary log bytes: a pump writes
@@ -19,12 +18,10 @@ pub mod activity;
 pub mod ansi;
 pub mod localtime;
 pub mod pump;
-pub mod pyrepr;
 pub mod rotating;
 pub mod syslog;
 
 pub use activity::{Level, MainLogConfig, MainLogTarget};
 pub use ansi::strip_ansi;
 pub use pump::{spawn_pump, spawn_pump_stoppable, Channel, ChannelSink, PumpEvent, PumpStop};
-pub use pyrepr::{py_repr_bytes, py_repr_str};
 pub use rotating::RotatingFile;

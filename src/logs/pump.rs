@@ -25,9 +25,9 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use super::activity::{self, Level};
 use super::ansi::strip_ansi;
-use super::pyrepr::{py_repr_bytes, py_repr_str};
 use super::rotating::RotatingFile;
 use super::syslog;
+use crate::pycompat::repr::{py_repr, py_repr_bytes};
 
 /// Which output pipe of the child.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -240,7 +240,7 @@ impl ChanProc {
             };
             activity::debug(format!(
                 "{} {} output:\n{}",
-                py_repr_str(name),
+                py_repr(name),
                 self.channel.name(),
                 text
             ));
@@ -261,7 +261,7 @@ impl ChanProc {
         if activity::enabled(Level::Debug) {
             activity::debug(format!(
                 "{} {} emitted a comm event",
-                py_repr_str(name),
+                py_repr(name),
                 self.channel.name()
             ));
         }
@@ -273,7 +273,7 @@ impl ChanProc {
         if activity::enabled(Level::Debug) {
             activity::debug(format!(
                 "{} {} output:\n{}",
-                py_repr_str(name),
+                py_repr(name),
                 self.channel.name(),
                 py_repr_bytes(data)
             ));
@@ -304,7 +304,7 @@ impl ChanProc {
                     drop(file);
                     activity::error(format!(
                         "{}: error writing {} log {path}: {e}",
-                        py_repr_str(name),
+                        py_repr(name),
                         self.channel.name()
                     ));
                 }

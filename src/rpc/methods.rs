@@ -7,7 +7,7 @@
 use super::docs::*;
 use super::supervisor_ns::{self as ns, Handler, Outcome};
 use super::xmlrpc::Value;
-use crate::supervisor::state::Mood;
+use crate::states::Mood;
 
 /// How a method is answered.
 #[derive(Clone, Copy)]

@@ -12,7 +12,7 @@ use super::faults as f;
 use super::xmlrpc::{Fault, Value};
 use crate::config::{make_namespec, split_namespec};
 use crate::logs::pump::Channel;
-use crate::supervisor::state::{Mood, ProcessState};
+use crate::states::{Mood, ProcessState};
 use crate::supervisor::{
     GroupError, Order, ProcessId, ProcessInfo, StartError, StdinError, StopError, Supervisor,
 };
@@ -872,7 +872,7 @@ fn int_arg(p: &[Value], i: usize) -> Result<i64, Fault> {
         Some(Value::Bool(b)) => Ok(i64::from(*b)),
         Some(Value::Double(d)) if d.is_finite() => Ok(d.trunc() as i64),
         Some(Value::String(s)) => {
-            crate::config::datatypes::py_int(s).ok_or_else(|| f::bare(f::INCORRECT_PARAMETERS))
+            crate::pycompat::int::py_int(s).ok_or_else(|| f::bare(f::INCORRECT_PARAMETERS))
         }
         _ => Err(f::bare(f::INCORRECT_PARAMETERS)),
     }

@@ -5,10 +5,10 @@
 //! wire format makes of them (XML-RPC faults) is the caller's business.
 
 use super::spawn::SpawnErrorKind;
-use super::state::{Mood, ProcessState};
 use super::{Group, Supervisor};
 use crate::config::GroupConfig;
 use crate::logs::pump::Channel;
+use crate::states::{Mood, ProcessState};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

@@ -3,8 +3,12 @@
 //! AUTO child logs. Each mirrors Python's ServerOptions method of the same
 //! purpose and message.
 
-use crate::config::datatypes::users;
 use crate::logs::activity;
+use crate::pycompat::repr::py_repr;
+use crate::sys::process::{exit_now, fork_before_threads, Forked};
+use crate::sys::users;
+use nix::sys::resource::{getrlimit, setrlimit, Resource};
+use nix::unistd::{Gid, Uid};
 use std::path::Path;
 
 /// `set_uid_or_exit`: Ok(messages to log) or Err(usage message).
@@ -26,17 +30,12 @@ pub fn set_uid(user: Option<&str>) -> Result<Vec<(bool, String)>, String> {
 fn drop_privileges(user: &str) -> Result<(), String> {
     let (uid, gid, name) = match user.trim().parse::<u32>() {
         Ok(uid) => match users::passwd_by_uid(uid) {
-            Some((name, gid, _)) => (uid, gid, name),
+            Some(p) => (uid, p.gid, p.name),
             None => return Err(format!("Can't find uid {}", uid)),
         },
         Err(_) => match users::passwd_by_name(user) {
-            Some((uid, gid, _)) => (uid, gid, user.to_string()),
-            None => {
-                return Err(format!(
-                    "Can't find username {}",
-                    crate::config::datatypes::py_repr(user)
-                ))
-            }
+            Some(p) => (p.uid, p.gid, user.to_string()),
+            None => return Err(format!("Can't find username {}", py_repr(user))),
         },
     };
     let current = users::current_uid();
@@ -47,17 +46,14 @@ fn drop_privileges(user: &str) -> Result<(), String> {
         return Err("Can't drop privilege as nonroot user".to_string());
     }
     let cname = std::ffi::CString::new(name).map_err(|_| "bad user name".to_string())?;
-    // SAFETY: plain syscalls with valid arguments; cname outlives the call.
-    unsafe {
-        if libc::initgroups(cname.as_ptr(), gid) != 0 {
-            return Err("Could not set groups of effective user".to_string());
-        }
-        if libc::setgid(gid) != 0 {
-            return Err("Could not set group id of effective user".to_string());
-        }
-        if libc::setuid(uid) != 0 {
-            return Err("Could not set user id of effective user".to_string());
-        }
+    if nix::unistd::initgroups(&cname, Gid::from_raw(gid)).is_err() {
+        return Err("Could not set groups of effective user".to_string());
+    }
+    if nix::unistd::setgid(Gid::from_raw(gid)).is_err() {
+        return Err("Could not set group id of effective user".to_string());
+    }
+    if nix::unistd::setuid(Uid::from_raw(uid)).is_err() {
+        return Err("Could not set user id of effective user".to_string());
     }
     Ok(())
 }
@@ -68,40 +64,30 @@ pub fn set_rlimits(minfds: i64, minprocs: i64) -> Result<Vec<String>, String> {
     let mut infos = Vec::new();
     let limits = [
         (
-            libc::RLIMIT_NOFILE,
+            Resource::RLIMIT_NOFILE,
             "RLIMIT_NOFILE",
             minfds,
             "The minimum number of file descriptors required to run this process is {min} as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open {hard} file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start.",
         ),
         (
-            libc::RLIMIT_NPROC,
+            Resource::RLIMIT_NPROC,
             "RLIMIT_NPROC",
             minprocs,
             "The minimum number of available processes required to run this program is {min} as per the \"minprocs\" command-line argument or config file setting. The current environment will only allow you to open {hard} processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start.",
         ),
     ];
     for (res, name, min, msg) in limits {
-        let mut rl = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit writes into rl.
-        if unsafe { libc::getrlimit(res, &mut rl) } != 0 {
+        let Ok((soft, hard)) = getrlimit(res) else {
             continue;
-        }
+        };
         let min_u = min.max(0) as libc::rlim_t;
         let unlimited = libc::RLIM_INFINITY;
-        if rl.rlim_cur < min_u && rl.rlim_cur != unlimited {
-            let mut hard = rl.rlim_max;
+        if soft < min_u && soft != unlimited {
+            let mut hard = hard;
             if hard < min_u && hard != unlimited {
                 hard = min_u;
             }
-            let new = libc::rlimit {
-                rlim_cur: min_u,
-                rlim_max: hard,
-            };
-            // SAFETY: setrlimit reads `new`.
-            if unsafe { libc::setrlimit(res, &new) } == 0 {
+            if setrlimit(res, min_u, hard).is_ok() {
                 infos.push(format!("Increased {} limit to {}", name, min));
             } else {
                 return Err(msg
@@ -116,41 +102,37 @@ pub fn set_rlimits(minfds: i64, minprocs: i64) -> Result<Vec<String>, String> {
 /// Forks; the parent exits 0 and the child detaches: new session, stdio on
 /// /dev/null, `directory`, umask. Must run before any thread exists.
 pub fn daemonize(directory: Option<&Path>, umask: u32) {
-    // SAFETY: called before any thread is started, so fork duplicates the
-    // only thread; the parent leaves with _exit without running destructors.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        activity::crit(format!(
-            "could not fork to daemonize: {}",
-            std::io::Error::last_os_error()
-        ));
-        return;
-    }
-    if pid > 0 {
-        activity::blather("supervisord forked; parent exiting");
-        // SAFETY: leave the parent at once; the child carries on.
-        unsafe { libc::_exit(0) };
+    match fork_before_threads() {
+        Err(e) => {
+            activity::crit(format!("could not fork to daemonize: {}", e));
+            return;
+        }
+        Ok(Forked::Parent { .. }) => {
+            activity::blather("supervisord forked; parent exiting");
+            // Leave at once, without destructors; the child carries on.
+            exit_now(0);
+        }
+        Ok(Forked::Child) => {}
     }
     activity::info("daemonizing the supervisord process");
     if let Some(dir) = directory {
         match std::env::set_current_dir(dir) {
             Ok(()) => activity::info(format!(
                 "set current directory: {}",
-                crate::config::datatypes::py_repr(&dir.to_string_lossy())
+                py_repr(&dir.to_string_lossy())
             )),
             Err(e) => activity::crit(format!(
                 "can't chdir into {}: {}",
-                crate::config::datatypes::py_repr(&dir.to_string_lossy()),
+                py_repr(&dir.to_string_lossy()),
                 e
             )),
         }
     }
     redirect_stdio_to_null();
-    // SAFETY: setsid and umask are plain syscalls.
-    unsafe {
-        libc::setsid();
-        libc::umask(umask as libc::mode_t);
-    }
+    let _ = nix::unistd::setsid();
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(
+        umask as libc::mode_t,
+    ));
 }
 
 fn redirect_stdio_to_null() {
@@ -161,11 +143,9 @@ fn redirect_stdio_to_null() {
     else {
         return;
     };
-    use std::os::fd::AsRawFd;
-    for fd in 0..3 {
-        // SAFETY: dup2 onto the standard descriptors, which we own.
-        unsafe { libc::dup2(null.as_raw_fd(), fd) };
-    }
+    let _ = nix::unistd::dup2_stdin(&null);
+    let _ = nix::unistd::dup2_stdout(&null);
+    let _ = nix::unistd::dup2_stderr(&null);
 }
 
 /// Writes `pid\n`; logs as Python does. Returns whether it was written.

@@ -96,7 +96,7 @@ impl ProcessOs for Launcher<'_> {
                 Some(code) => format!(
                     "couldn't exec {}: {}",
                     argv.first().map(String::as_str).unwrap_or(""),
-                    spawn::errno_name(code)
+                    crate::sys::errno::errno_name(code)
                 ),
                 None => format!("unknown error during fork for '{}': {}", name, e),
             };

@@ -6,7 +6,7 @@
 //! `api.rs` (find, start, stop, signal, info…); every field is private.
 //!
 //! The rule for imports: this module uses only `config`, `events`, `logs`,
-//! `sys` and `pycompat`. The daemon's lifecycle (`crate::daemon`) builds
+//! `states`, `sys` and `pycompat`. The daemon's lifecycle (`crate::daemon`) builds
 //! the loop and hands it what it needs (its config, a [`Reload`] function,
 //! its [`Wakeups`]); `rpc` and `http` sit above it and it knows neither.
 //!
@@ -28,12 +28,12 @@ use crate::events::pool::Pool;
 use crate::events::{self, EventType};
 use crate::logs::activity;
 use crate::logs::pump::{Channel, PumpEvent};
+use crate::states::{Mood, ProcessState};
 pub use api::{GroupError, Order, ProcessId, ProcessInfo, StartError, StdinError, StopError};
 use mio::{Events, Interest, Poll, Token, Waker};
 use process::{Effects, Process, StateChange};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR2};
 use signal_hook_mio::v1_0::Signals;
-use state::{Mood, ProcessState};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;

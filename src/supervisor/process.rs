@@ -4,13 +4,14 @@
 
 use super::launch::{ProcessOs, SharedLog};
 use super::spawn::SpawnErrorKind;
-use super::state::{next, Event, Mood, ProcessState};
+use super::state::{next, Event};
 use super::ProcessId;
 use crate::config::datatypes::signal_name;
 use crate::config::{AutoRestart, LogConfig, LogFile, ProcessConfig, ProcessKind};
 use crate::logs::activity;
 use crate::logs::pump;
 use crate::logs::rotating::RotatingFile;
+use crate::states::{Mood, ProcessState};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};

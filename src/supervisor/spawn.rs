@@ -2,11 +2,17 @@
 //! messages), the environment, and the fork/exec through
 //! `std::process::Command` with a small `pre_exec`.
 //!
-//! Everything the child needs after fork is computed here in the parent:
-//! between fork and exec only async-signal-safe calls run, no allocation.
+//! Everything the child needs after fork is computed here in the parent
+//! (a [`ChildSetup`]); the code that runs between fork and exec is
+//! `sys::child`'s, which makes only async-signal-safe calls and
+//! allocates nothing.
 
-use crate::config::datatypes::{shlex_split, users};
 use crate::config::ProcessConfig;
+use crate::pycompat::repr::py_repr;
+use crate::pycompat::shlex;
+use crate::sys::child::{Chdir, ChildSetup, SwitchMessages, UserSwitch};
+use crate::sys::users;
+use nix::unistd::{AccessFlags, Gid};
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
@@ -36,7 +42,7 @@ fn err(kind: SpawnErrorKind, message: String) -> SpawnError {
 
 /// Python's `%r` of a path-ish string.
 fn r(s: &str) -> String {
-    crate::config::datatypes::py_repr(s)
+    py_repr(s)
 }
 
 /// `get_execv_args`: split the command and find the program, with Python's
@@ -45,7 +51,7 @@ pub fn resolve_command(
     cfg: &ProcessConfig,
     own_path: Option<&str>,
 ) -> Result<(PathBuf, Vec<String>), SpawnError> {
-    let argv = shlex_split(&cfg.command).map_err(|e| {
+    let argv = shlex::split(&cfg.command).map_err(|e| {
         err(
             SpawnErrorKind::NotExecutable,
             format!("can't parse command {}: {}", r(&cfg.command), e),
@@ -110,11 +116,7 @@ pub fn resolve_command(
 }
 
 fn access_x(p: &Path) -> bool {
-    let Ok(c) = CString::new(p.as_os_str().as_encoded_bytes()) else {
-        return false;
-    };
-    // SAFETY: c is a valid NUL-terminated path for the call's duration.
-    unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+    nix::unistd::access(p, AccessFlags::X_OK).is_ok()
 }
 
 /// The pipes a spawned child is attached to, parent ends.
@@ -123,13 +125,6 @@ pub struct ChildPipes {
     pub stdout: OwnedFd,
     /// None with redirect_stderr.
     pub stderr: Option<OwnedFd>,
-}
-
-/// What the parent knows about a user to switch to, resolved before fork.
-struct UserSwitch {
-    uid: u32,
-    gid: u32,
-    groups: Vec<libc::gid_t>,
 }
 
 /// Inputs for one spawn beyond the process config.
@@ -203,6 +198,14 @@ pub fn spawn(
 
     // Resolve the user switch and pre-format every message the child may
     // need, so the child allocates nothing.
+    let uid_shown = cfg.uid.map(|u| u.to_string()).unwrap_or_default();
+    let couldnt = |why: &str| {
+        format!(
+            "supervisor: couldn't setuid to {}: {}\n{}",
+            uid_shown, why, NOT_SPAWNED
+        )
+        .into_bytes()
+    };
     let user = match cfg.uid {
         // A switch when the user differs, or a `user:group` group does.
         Some(uid)
@@ -211,43 +214,40 @@ pub fn spawn(
         {
             let gid = cfg
                 .gid
-                .unwrap_or_else(|| users::passwd_by_uid(uid).map(|p| p.1).unwrap_or(uid));
+                .unwrap_or_else(|| users::passwd_by_uid(uid).map(|p| p.gid).unwrap_or(uid));
             let name = users::name_of_uid(uid).unwrap_or_default();
             Some(UserSwitch {
                 uid,
                 gid,
-                groups: group_list(&name, gid),
+                groups: users::group_list(&name, gid)
+                    .into_iter()
+                    .map(Gid::from_raw)
+                    .collect(),
+                as_root: users::current_uid() == 0,
+                messages: SwitchMessages {
+                    not_root: couldnt("Can't drop privilege as nonroot user"),
+                    groups: couldnt("Could not set groups of effective user"),
+                    gid: couldnt("Could not set group id of effective user"),
+                    // Python's drop_privileges does not catch a failed
+                    // os.setuid: the OSError ends _spawn_as_child, whose
+                    // `finally` writes only this line and exits 127.
+                    uid: NOT_SPAWNED.as_bytes().to_vec(),
+                },
             })
         }
         _ => None,
     };
-    let uid_shown = cfg.uid.map(|u| u.to_string()).unwrap_or_default();
-    let not_root_msg = format!(
-        "supervisor: couldn't setuid to {}: Can't drop privilege as nonroot user\nsupervisor: child process was not spawned\n",
-        uid_shown
-    )
-    .into_bytes();
-    let groups_msg = format!(
-        "supervisor: couldn't setuid to {}: Could not set groups of effective user\nsupervisor: child process was not spawned\n",
-        uid_shown
-    )
-    .into_bytes();
-    let gid_msg = format!(
-        "supervisor: couldn't setuid to {}: Could not set group id of effective user\nsupervisor: child process was not spawned\n",
-        uid_shown
-    )
-    .into_bytes();
     let chdir = match &cfg.directory {
-        Some(d) => Some((
-            CString::new(d.as_bytes()).map_err(|_| {
+        Some(d) => Some(Chdir {
+            dir: CString::new(d.as_bytes()).map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in directory")
             })?,
-            format!("supervisor: couldn't chdir to {}: ", d).into_bytes(),
-        )),
+            before: format!("supervisor: couldn't chdir to {}: ", d).into_bytes(),
+            after: format!("\n{}", NOT_SPAWNED).into_bytes(),
+        }),
         None => None,
     };
     let umask = cfg.umask;
-    let running_as_root = users::current_uid() == 0;
 
     // Without a user switch, a directory or a umask the child needs no
     // code of ours between fork and exec: std then uses posix_spawn
@@ -262,44 +262,7 @@ pub fn spawn(
     if !needs_child_code {
         cmd.process_group(0);
     } else {
-        // SAFETY: the closure runs in the forked child before exec and calls
-        // only async-signal-safe functions (setpgid, sigprocmask, signal,
-        // setgroups, setgid, setuid, chdir, umask, write, _exit, syscall); it
-        // allocates nothing: all data was prepared above.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Own process group: a ^C or HUP to supervisord's group does
-                // not reach the child, and stopasgroup can signal -pid.
-                libc::setpgid(0, 0);
-                reset_signals();
-                mark_fds_cloexec();
-                if let Some(u) = &user {
-                    if !running_as_root {
-                        child_fail(&not_root_msg);
-                    }
-                    if libc::setgroups(u.groups.len(), u.groups.as_ptr()) != 0 {
-                        child_fail(&groups_msg);
-                    }
-                    if libc::setgid(u.gid) != 0 {
-                        child_fail(&gid_msg);
-                    }
-                    libc::setuid(u.uid);
-                }
-                if let Some((dir, prefix)) = &chdir {
-                    if libc::chdir(dir.as_ptr()) != 0 {
-                        let e = *libc::__errno_location();
-                        write_all(2, prefix);
-                        write_all(2, errno_name(e).as_bytes());
-                        write_all(2, b"\nsupervisor: child process was not spawned\n");
-                        libc::_exit(127);
-                    }
-                }
-                if let Some(m) = umask {
-                    libc::umask(m as libc::mode_t);
-                }
-                Ok(())
-            });
-        }
+        ChildSetup { user, chdir, umask }.install(&mut cmd);
     }
     let child = cmd.spawn()?;
     // Drop our copies of the child's ends (held by `cmd`).
@@ -318,157 +281,135 @@ pub fn spawn(
     ))
 }
 
-/// Supplementary groups for a user, primary first (as Python orders them).
-fn group_list(name: &str, gid: u32) -> Vec<libc::gid_t> {
-    let mut groups: Vec<libc::gid_t> = vec![gid];
-    let Ok(cname) = CString::new(name) else {
-        return groups;
-    };
-    let mut n: libc::c_int = 64;
-    loop {
-        let mut buf = vec![0 as libc::gid_t; n as usize];
-        let mut count = n;
-        // SAFETY: buf has room for `count` entries; getgrouplist writes at
-        // most that many and updates count.
-        let rc = unsafe { libc::getgrouplist(cname.as_ptr(), gid, buf.as_mut_ptr(), &mut count) };
-        if rc >= 0 {
-            buf.truncate(count.max(0) as usize);
-            for g in buf {
-                if !groups.contains(&g) {
-                    groups.push(g);
-                }
-            }
-            return groups;
-        }
-        if n >= 65536 {
-            return groups;
-        }
-        n = count.max(n * 2);
-    }
-}
-
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     Ok((r, w))
 }
 
-/// Default dispositions and an empty mask: a child inherits both, and a
-/// program under us must not ignore SIGTERM by accident.
-unsafe fn reset_signals() {
-    let mut set: libc::sigset_t = std::mem::zeroed();
-    libc::sigemptyset(&mut set);
-    libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-    for sig in 1..32 {
-        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-            libc::signal(sig, libc::SIG_DFL);
-        }
-    }
-}
+/// The last line a child that could not exec writes to its stderr.
+const NOT_SPAWNED: &str = "supervisor: child process was not spawned\n";
 
 /// Marks every fd above 2 close-on-exec: once at start-up for what the
 /// daemon inherited (so no child sees it; Python closes fds 3..minfds in
 /// each child instead), and in the pre-exec code for good measure.
 pub fn mark_inherited_fds_cloexec() {
-    // SAFETY: close_range/fcntl on our own descriptor table; no memory.
-    unsafe { mark_fds_cloexec() }
+    crate::sys::child::mark_fds_cloexec();
 }
 
 /// Default dispositions for signals the daemon inherited as ignored, and
 /// an empty signal mask, for children spawned without pre-exec code.
 /// Call once, before any thread exists.
 pub fn reset_inherited_signals() {
-    // SAFETY: sigprocmask and sigaction on this (only) thread; the structs
-    // are plain data, initialised by sigemptyset/zeroed.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        for sig in 1..32 {
-            if matches!(sig, libc::SIGKILL | libc::SIGSTOP | libc::SIGPIPE) {
-                continue;
-            }
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction == libc::SIG_IGN
-            {
-                libc::signal(sig, libc::SIG_DFL);
-            }
+    use crate::sys::signal;
+    signal::clear_mask();
+    for sig in 1..32 {
+        if matches!(sig, libc::SIGKILL | libc::SIGSTOP | libc::SIGPIPE) {
+            continue;
+        }
+        if signal::is_ignored(sig) {
+            signal::set_default(sig);
         }
     }
 }
 
-/// Python closes fds 3..minfds in the child; we mark every fd above 2
-/// close-on-exec instead, which also spares std's exec-error pipe.
-unsafe fn mark_fds_cloexec() {
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    let rc = libc::syscall(
-        libc::SYS_close_range,
-        3 as libc::c_uint,
-        libc::c_uint::MAX,
-        CLOSE_RANGE_CLOEXEC,
-    );
-    if rc != 0 {
-        for fd in 3..1024 {
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::wait::{waitpid, WaitStatus};
+    use nix::unistd::Pid;
+    use std::io::Read;
+
+    fn program(command: &str) -> ProcessConfig {
+        let text = format!("[supervisord]\n[program:p]\ncommand={command}\n");
+        let env = crate::config::Environment::current();
+        let cfg = crate::config::load_str(&text, Path::new("/tmp/spawn-test.conf"), &env)
+            .expect("config");
+        let p = cfg.processes().next().expect("one program").clone();
+        p
+    }
+
+    /// Spawns `cfg` and waits for it: (stdout, stderr, exit code).
+    fn run(cfg: &ProcessConfig) -> (String, String, i32) {
+        let (filename, argv) = resolve_command(cfg, None).expect("resolve");
+        let ctx = SpawnContext {
+            server_url: None,
+            group_name: "p",
+        };
+        let (pid, pipes) = spawn(cfg, &filename, &argv, &ctx).expect("spawn");
+        drop(pipes.stdin);
+        let mut out = String::new();
+        std::fs::File::from(pipes.stdout)
+            .read_to_string(&mut out)
+            .expect("stdout");
+        let mut err = String::new();
+        if let Some(e) = pipes.stderr {
+            std::fs::File::from(e)
+                .read_to_string(&mut err)
+                .expect("stderr");
+        }
+        // Only this test's child: never waitpid(-1) here.
+        match waitpid(Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, code)) => (out, err, code),
+            other => panic!("child {pid} ended as {other:?}"),
         }
     }
-}
 
-unsafe fn write_all(fd: i32, mut data: &[u8]) {
-    while !data.is_empty() {
-        let n = libc::write(fd, data.as_ptr().cast(), data.len());
-        if n <= 0 {
-            if n < 0 && *libc::__errno_location() == libc::EINTR {
-                continue;
-            }
+    fn is_root() -> bool {
+        let root = users::current_uid() == 0;
+        if !root {
+            eprintln!("skipped: switching users needs root");
+        }
+        root
+    }
+
+    #[test]
+    fn a_failed_setuid_fails_the_spawn_like_python() {
+        if !is_root() {
             return;
         }
-        data = &data[n as usize..];
+        let mut cfg = program("/bin/echo ran");
+        // (uid_t)-1 is no user: setuid(2) refuses it (EINVAL) even for
+        // root, after setgroups and setgid (to gid 0) have succeeded. The
+        // program must not run, as root or at all.
+        cfg.uid = Some(u32::MAX);
+        cfg.gid = Some(0);
+        let (out, err, code) = run(&cfg);
+        assert_eq!(out, "", "the program ran although setuid failed");
+        // Python 4.3.0: os.setuid raises inside _spawn_as_child, whose
+        // `finally` writes this one line and _exits 127.
+        assert_eq!(err, "supervisor: child process was not spawned\n");
+        assert_eq!(code, 127);
     }
-}
 
-unsafe fn child_fail(msg: &[u8]) -> ! {
-    write_all(2, msg);
-    libc::_exit(127)
-}
-
-/// Python's `errno.errorcode` names for what chdir and exec report.
-pub fn errno_name(e: i32) -> &'static str {
-    match e {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EIO => "EIO",
-        libc::E2BIG => "E2BIG",
-        libc::ENOEXEC => "ENOEXEC",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EISDIR => "EISDIR",
-        libc::EINVAL => "EINVAL",
-        libc::ENFILE => "ENFILE",
-        libc::EMFILE => "EMFILE",
-        libc::ETXTBSY => "ETXTBSY",
-        libc::ENOSPC => "ENOSPC",
-        libc::EROFS => "EROFS",
-        libc::ENAMETOOLONG => "ENAMETOOLONG",
-        libc::ELOOP => "ELOOP",
-        _ => "EUNKNOWN",
+    #[test]
+    fn a_user_switch_runs_the_program_as_that_user() {
+        if !is_root() {
+            return;
+        }
+        let Some(nobody) = users::uid_of_name("nobody") else {
+            eprintln!("skipped: no user nobody");
+            return;
+        };
+        let mut cfg = program("/bin/sh -c 'id -u; id -g'");
+        cfg.uid = Some(nobody);
+        cfg.gid = Some(nobody);
+        let (out, err, code) = run(&cfg);
+        assert_eq!(
+            (out, err, code),
+            (format!("{nobody}\n{nobody}\n"), String::new(), 0)
+        );
     }
-}
 
-/// Like [`errno_name`], with the socket errors too (for server messages).
-pub fn errno_name_any(e: i32) -> &'static str {
-    match e {
-        libc::EADDRINUSE => "EADDRINUSE",
-        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::ECONNREFUSED => "ECONNREFUSED",
-        libc::ENOTSOCK => "ENOTSOCK",
-        _ => errno_name(e),
+    #[test]
+    fn a_failed_chdir_names_the_errno() {
+        let mut cfg = program("/bin/echo ran");
+        cfg.directory = Some("/nonexistent/dir".to_string());
+        let (out, err, code) = run(&cfg);
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\nsupervisor: child process was not spawned\n"
+        );
+        assert_eq!(code, 127);
     }
 }

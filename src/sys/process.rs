@@ -1,4 +1,5 @@
-//! Signals and reaping: kill(2) and waitpid(2) on raw numbers.
+//! Processes: kill(2) and waitpid(2) on raw numbers, fork(2) to
+//! daemonize, and _exit(2).
 
 use std::io;
 
@@ -31,6 +32,48 @@ pub fn reap_any() -> Option<(i32, i32)> {
     }
 }
 
+/// Which side of a fork this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// The original process; the child has this pid.
+    Parent { child: i32 },
+    /// The copy.
+    Child,
+}
+
+/// fork(2) for daemonizing: the child goes on running any code, so this
+/// must be called before any thread exists. Where /proc is mounted that is
+/// checked, and another thread is an error (nothing is forked); without
+/// /proc (an empty root) the caller's word that no thread was started yet
+/// has to do.
+pub fn fork_before_threads() -> io::Result<Forked> {
+    if other_threads_exist() {
+        return Err(io::Error::other("cannot fork: other threads are running"));
+    }
+    // SAFETY: this process has one thread (checked above where /proc lets
+    // us), so the child is a complete copy of it and may allocate, lock
+    // and run any code, as after fork in a single-threaded program.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent {
+            child: child.as_raw(),
+        }),
+        nix::unistd::ForkResult::Child => Ok(Forked::Child),
+    }
+}
+
+/// Whether /proc lists more threads of ours than this one.
+fn other_threads_exist() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.count() > 1)
+}
+
+/// _exit(2): ends the process at once, without running exit handlers or
+/// flushing anything. Async-signal-safe: a forked child may call it.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes a plain integer, touches no memory of ours and
+    // does not return.
+    unsafe { libc::_exit(code) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +83,16 @@ mod tests {
         // pid_max is at most 2^22, so this pid cannot exist.
         let e = kill(i32::MAX, 0).expect_err("no such pid");
         assert_eq!(e.raw_os_error(), Some(libc::ESRCH));
+    }
+
+    #[test]
+    fn no_fork_while_threads_run() {
+        // The test harness runs this on a thread of its own, so /proc
+        // lists at least two threads and nothing may be forked.
+        if std::fs::metadata("/proc/self/task").is_err() {
+            return;
+        }
+        let e = fork_before_threads().expect_err("threads are running");
+        assert!(e.to_string().contains("other threads"), "{e}");
     }
 }
