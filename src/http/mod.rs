@@ -2,6 +2,7 @@
 //! streams, the routes to XML-RPC, and the web page.
 
 pub mod auth;
+pub mod cross_site;
 pub mod listen;
 pub mod logtail;
 pub mod metrics;

@@ -40,6 +40,13 @@ pub fn handle(d: &Dispatcher, req: &UiRequest) -> Option<Page> {
     }
 }
 
+/// Whether the request asks for an action (start, stop, clear…): those
+/// change state, so the server refuses them from other sites.
+pub fn acts(req: &UiRequest) -> bool {
+    matches!(req.path.trim_start_matches('/'), "" | "index.html")
+        && get(&parse_form(req.query, req.form_body), "action").is_some()
+}
+
 type Form = Vec<(String, String)>;
 
 fn get<'a>(form: &'a Form, key: &str) -> Option<&'a str> {
