@@ -125,12 +125,19 @@ fn run_once(
     }
 
     // Python opens its HTTP servers before daemonizing, so a port in use
-    // is reported on the terminal and ends start-up with exit 2.
-    if http
-        .as_ref()
-        .is_some_and(|(h, _)| h.configs() != cfg.servers.as_slice())
-    {
-        *http = None; // closes the old sockets before binding new ones
+    // is reported on the terminal and ends start-up with exit 2. Ours are
+    // kept across a restart, unless their config changed or a unix
+    // socket's file was removed or replaced meanwhile (Python makes its
+    // servers anew at every restart, which brings such a file back).
+    if let Some((h, _)) = http.as_ref() {
+        if h.configs() != cfg.servers.as_slice() {
+            *http = None; // closes the old sockets before binding new ones
+        } else if !h.reachable() {
+            activity::warn(
+                "a unix socket file of ours was removed or replaced: making the HTTP servers anew",
+            );
+            *http = None;
+        }
     }
     let bound = if http.is_none() {
         match crate::http::listen::bind_all(&cfg.servers) {

@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// A bound server socket.
 pub enum Listener {
     Tcp(TcpListener),
-    /// The socket and the path to unlink at exit.
-    Unix(UnixListener, PathBuf),
+    /// The socket, the path to unlink at exit, and the (device, inode) of
+    /// the file we put there: someone may remove or replace it.
+    Unix(UnixListener, PathBuf, Option<(u64, u64)>),
 }
 
 /// A server's config with its bound socket.
@@ -32,7 +33,7 @@ impl BoundServer {
         use std::os::fd::AsRawFd;
         match &self.listener {
             Listener::Tcp(l) => l.as_raw_fd(),
-            Listener::Unix(l, _) => l.as_raw_fd(),
+            Listener::Unix(l, _, _) => l.as_raw_fd(),
         }
     }
 
@@ -48,10 +49,22 @@ impl BoundServer {
     /// struct for a moment after.
     pub fn close(&self) {
         self.shutdown();
-        if let Listener::Unix(_, path) = &self.listener {
-            if !self.unlinked.swap(true, Ordering::SeqCst) {
+        if let Listener::Unix(_, path, _) = &self.listener {
+            // Never someone else's file at our path.
+            if self.socket_file_intact() && !self.unlinked.swap(true, Ordering::SeqCst) {
                 let _ = std::fs::remove_file(path);
             }
+        }
+    }
+
+    /// Whether clients can still reach this server by its address: for a
+    /// unix socket, whether the file at its path is still the one we
+    /// bound (it may have been removed or replaced under us); a TCP
+    /// server always can.
+    pub fn socket_file_intact(&self) -> bool {
+        match &self.listener {
+            Listener::Tcp(_) => true,
+            Listener::Unix(_, path, bound) => bound.is_some() && file_id(path) == *bound,
         }
     }
 }
@@ -111,7 +124,8 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
                 Listener::Tcp(l)
             }
             ServerKind::Unix { file, chmod, chown } => {
-                bind_unix(file, *chmod, *chown).map(|l| Listener::Unix(l, file.clone()))?
+                let l = bind_unix(file, *chmod, *chown)?;
+                Listener::Unix(l, file.clone(), file_id(file))
             }
         };
         out.push(BoundServer {
@@ -121,6 +135,14 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
         });
     }
     Ok(out)
+}
+
+/// The (device, inode) of the file at `path`, if any.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }
 
 fn bind_unix(

@@ -12,6 +12,7 @@
 //! when the server has a username.
 
 use super::auth::Credentials;
+use super::cross_site;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
 use super::metrics;
@@ -159,6 +160,12 @@ impl HttpServers {
     pub fn configs(&self) -> Vec<ServerConfig> {
         self.served.iter().map(|s| s.bound.config.clone()).collect()
     }
+
+    /// Whether every server can still be reached at its address (a unix
+    /// socket's file may have been removed or replaced under us).
+    pub fn reachable(&self) -> bool {
+        self.served.iter().all(|s| s.bound.socket_file_intact())
+    }
 }
 
 impl Drop for HttpServers {
@@ -212,7 +219,7 @@ impl Served {
                     let _ = s.set_nodelay(true);
                     Stream::Tcp(s)
                 }),
-                Listener::Unix(l, _) => l.accept().map(|(s, _)| Stream::Unix(s)),
+                Listener::Unix(l, _, _) => l.accept().map(|(s, _)| Stream::Unix(s)),
             };
             if self.closing.load(Ordering::SeqCst) {
                 break;
@@ -387,6 +394,11 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
         }
     }
     let sent = if path.starts_with("/RPC2") {
+        if req.method == "POST" {
+            if let Some(reason) = cross_site::refusal(&req) {
+                return refuse_cross_site(&req, &reason, out, keep).is_ok();
+            }
+        }
         xmlrpc_request(ctx, &req, out, keep)
     } else if path.starts_with("/logtail") {
         return logtail_request(ctx, &req, path, out, stream);
@@ -402,6 +414,25 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
         ui_request(ctx, &req, out, keep)
     };
     sent.is_ok()
+}
+
+/// 403 for a state-changing request from another site (see cross_site.rs).
+fn refuse_cross_site(
+    req: &Request,
+    reason: &str,
+    out: &mut Out,
+    keep: bool,
+) -> std::io::Result<()> {
+    cross_site::log_refusal(req, reason);
+    let body = format!("Forbidden: cross-site request refused: {}\n", reason);
+    send(
+        out,
+        req.version,
+        keep,
+        403,
+        &[("Content-Type", "text/plain; charset=utf-8")],
+        body.as_bytes(),
+    )
 }
 
 /// The Prometheus page (the Go supervisord's extension; see metrics.rs).
@@ -455,6 +486,11 @@ fn ui_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> std::i
         form_body: &body,
         server_url: format!("http://{}", host),
     };
+    if web::acts(&ui) {
+        if let Some(reason) = cross_site::refusal(req) {
+            return refuse_cross_site(req, &reason, out, keep);
+        }
+    }
     match web::handle(&ctx.dispatcher, &ui) {
         Some(web::Page::Html(html)) => send(
             out,
