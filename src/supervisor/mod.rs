@@ -653,20 +653,17 @@ impl Supervisor {
             // SIGCHLD" follows the child's last output and its exit line).
             let pending: Vec<i32> = signals.pending().collect();
             self.pump_messages();
-            self.reap();
+            let reaped = self.reap();
             self.handle_signals(pending);
-            while let Ok(job) = self.rx.try_recv() {
-                let before = self.changes.len();
-                job(self);
-                // A job that changed a process's state is followed by the
-                // timed and automatic moves (FATAL after the last retry, a
-                // restart) before the next job, as Python runs them between
-                // requests: the next call sees the state they lead to.
-                if self.changes.len() != before {
-                    self.again = true;
-                    break;
-                }
+            if reaped {
+                // What an exit leads to (a restart, BACKOFF to FATAL) comes
+                // before requests, so none sees a process EXITED that is
+                // about to start again: `stop` of a crash-looping program
+                // stops it. (Python reaps last in its loop, which leaves
+                // its requests the same view.)
+                self.transition_all();
             }
+            let jobs_left = self.run_jobs();
 
             if self.mood < Mood::Running {
                 if !self.stopping {
@@ -680,7 +677,11 @@ impl Supervisor {
                 }
             }
 
-            let mut deadline = self.transition_all();
+            let (mut deadline, changed) = self.transition_all();
+            // Another pass at once if a transition changed something (a
+            // spawn that failed may need to give up, an exit to restart),
+            // or jobs wait their turn.
+            self.again = changed || jobs_left;
             self.dispatch_events();
             deadline = earliest(deadline, self.tick());
 
@@ -706,6 +707,22 @@ impl Supervisor {
                 }
             }
         }
+    }
+
+    /// Runs the jobs other threads sent. A job that changed a process's
+    /// state is followed by the timed and automatic moves (FATAL after the
+    /// last retry, a restart) before the next job, as Python runs them
+    /// between requests, so the next call sees the state they lead to.
+    /// True when jobs were left for the next pass.
+    fn run_jobs(&mut self) -> bool {
+        while let Ok(job) = self.rx.try_recv() {
+            let before = self.changes.len();
+            job(self);
+            if self.changes.len() != before {
+                return true;
+            }
+        }
+        false
     }
 
     fn handle_signals(&mut self, pending: Vec<i32>) {
@@ -747,8 +764,11 @@ impl Supervisor {
 
     /// waitpid(-1, WNOHANG) until nothing is left to reap: our children
     /// and, as PID 1, orphans re-parented to us.
-    fn reap(&mut self) {
+    /// True if it reaped anything.
+    fn reap(&mut self) -> bool {
+        let mut reaped = false;
         while let Some((pid, status)) = crate::sys::process::reap_any() {
+            reaped = true;
             self.again = true;
             let found = self.groups.iter().enumerate().find_map(|(gi, g)| {
                 g.processes
@@ -778,12 +798,12 @@ impl Supervisor {
                 }
             }
         }
+        reaped
     }
 
-    /// Every process's transition; returns the earliest deadline. When a
-    /// transition changed something, the loop goes round once more at once
-    /// (a spawn that failed may need to give up, an exit to restart).
-    fn transition_all(&mut self) -> Option<Instant> {
+    /// Every process's transition: the earliest deadline, and whether
+    /// any state changed.
+    fn transition_all(&mut self) -> (Option<Instant>, bool) {
         let before = self.changes.len();
         let mut deadline = None;
         for gi in 0..self.groups.len() {
@@ -792,8 +812,7 @@ impl Supervisor {
                 deadline = earliest(deadline, d);
             }
         }
-        self.again = self.changes.len() != before;
-        deadline
+        (deadline, self.changes.len() != before)
     }
 
     /// Shutdown phase 1: stop every process of the last group in the stop
