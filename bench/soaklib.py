@@ -306,6 +306,11 @@ class Daemon:
         self.proc = None
         _daemons.append(self)
 
+    def append(self, sections):
+        """More sections (programs naming paths in self.tmp) for the config."""
+        with open(self.conf, "a") as f:
+            f.write("\n" + ini(sections))
+
     @property
     def pid(self):
         return self.proc.pid
