@@ -211,7 +211,7 @@ def fault_socket(exe):
     alive = d.running()
     try:
         tcp_ok = L.rpc_tcp_call(d.port, "supervisor.getState", timeout=10)["statename"] == "RUNNING"
-    except L.RPC_ERRORS as e:
+    except L.RPC_ERRORS:
         tcp_ok = False
     logged = [x[24:] for x in log_since(d, off).splitlines()]
     off = len(d.log_text())
