@@ -62,3 +62,10 @@ install: release
 
 clean:
 	$(CARGO) clean
+
+# Soak and fault injection on our static binary (not part of test):
+# bench/soak.py (1000 programs for SOAK_SECONDS, default 600) then
+# bench/faults.py; fails if either does. See bench/RESULTS.md.
+.PHONY: soak
+soak: static
+	@s=0; python3 bench/soak.py || s=1; python3 bench/faults.py || s=1; exit $$s
