@@ -15,6 +15,10 @@
 //! * A chunk-size line is hex digits (no sign, overflow-checked), then
 //!   optional extensions; trailers are parsed as header fields and dropped.
 //!
+//! Python's medusa is laxer (it takes the first `Content-Length` through
+//! `int()`, so `+5` passes, and reads no chunked request body): we refuse
+//! on purpose, since a laxer reader is what a smuggled request needs.
+//!
 //! A bare LF ends a line as CRLF does (httparse accepts it in heads, and
 //! RFC 9112 2.2 allows it); a bare CR anywhere is malformed.
 //!
