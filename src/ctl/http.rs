@@ -1,18 +1,18 @@
 //! A small HTTP/1.1 client over TCP or a unix socket: what supervisorctl
 //! needs and no more. XML-RPC calls are POSTs with a Content-Length body on
 //! one keep-alive connection; `tail -f` is a GET whose chunked body is
-//! streamed as it arrives. Every wait polls the Ctrl-C pipe too.
+//! streamed as it arrives. Every wait polls the Ctrl-C pipe too. Response
+//! heads and body framing are read by the servers' own module,
+//! `http::wire` (httparse underneath), with the same strictness.
 
 use super::error::{gai_error, Error, Kind};
 use super::sigint::{self, Wake};
-use std::io::{self, Read, Write};
+use crate::http::wire::{self, Framing};
+use std::io::{self, BufRead, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-
-/// Longest header block or chunk-size line we accept from a server.
-const MAX_LINE: usize = 64 * 1024;
 
 /// Where the server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,27 +200,21 @@ pub struct Head {
     pub status: u16,
     pub reason: String,
     pub headers: Vec<(String, String)>,
-    /// HTTP/1.0 without keep-alive, or `Connection: close`.
+    /// HTTP/1.0 without keep-alive, `Connection: close`, or a body that
+    /// ends with the connection.
     pub close: bool,
+    framing: Framing,
 }
 
 impl Head {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        wire::field(&self.headers, name)
     }
 }
 
-/// How a body is delimited.
-enum Framing {
-    Length(usize),
-    Chunked,
-    UntilClose,
-}
-
-/// One open connection.
+/// One open connection. It reads through its own buffer, as a `BufRead`
+/// for the shared framing code; each read that must wait for the server
+/// waits for Ctrl-C too, when `watch_sigint` says so.
 pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
@@ -244,14 +238,77 @@ pub enum StreamEnd {
     Interrupted,
 }
 
+/// Bytes read from the socket at once.
+const READ_SIZE: usize = 16 * 1024;
+
+/// The I/O error a read ends with on Ctrl-C (not `Interrupted`, which
+/// readers retry).
+#[derive(Debug)]
+struct CtrlC;
+
+impl std::fmt::Display for CtrlC {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for CtrlC {}
+
+/// A framing error as supervisorctl reports it.
+#[track_caller]
+fn framing_error(e: wire::Error) -> Error {
+    match e {
+        wire::Error::Closed => Error::new(Kind::Disconnected),
+        wire::Error::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<CtrlC>()) => {
+            Error::new(Kind::Interrupted)
+        }
+        wire::Error::Io(e) => Error::io(&e),
+        other => Error::new(Kind::BadResponse(other.to_string())),
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let got = self.fill_buf()?;
+        let n = got.len().min(out.len());
+        out[..n].copy_from_slice(&got[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Conn {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            if self.watch_sigint {
+                match sigint::wait_readable(self.stream.fd(), -1) {
+                    Wake::Interrupted => return Err(io::Error::other(CtrlC)),
+                    Wake::Ready | Wake::TimedOut => {}
+                }
+            }
+            self.buf.resize(READ_SIZE, 0);
+            let got = self.stream.read(&mut self.buf);
+            self.buf.truncate(*got.as_ref().unwrap_or(&0));
+            got?;
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+}
+
 impl Conn {
-    /// Sends one request.
     /// Overrides the Host header (the logtail client sends the URL's
     /// netloc, as Python's does).
     pub fn set_host(&mut self, host: &str) {
         self.host = host.to_string();
     }
 
+    /// Sends one request.
     pub fn send(
         &mut self,
         method: &str,
@@ -275,204 +332,42 @@ impl Conn {
         self.stream.write_all(&bytes)
     }
 
-    /// Makes more bytes available in the buffer; Ok(false) at EOF.
-    fn fill(&mut self) -> Result<bool, Error> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        }
-        let mut tmp = [0u8; 16 * 1024];
-        loop {
-            if self.watch_sigint {
-                match sigint::wait_readable(self.stream.fd(), -1) {
-                    Wake::Interrupted => return Err(Error::new(Kind::Interrupted)),
-                    Wake::Ready | Wake::TimedOut => {}
-                }
-            }
-            match self.stream.read(&mut tmp) {
-                Ok(0) => return Ok(false),
-                Ok(n) => {
-                    self.buf.extend_from_slice(&tmp[..n]);
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(&e)),
-            }
-        }
-    }
-
-    fn pending(&self) -> &[u8] {
-        &self.buf[self.pos..]
-    }
-
-    /// One line without its CRLF; None at EOF before any byte of it.
-    fn line(&mut self) -> Result<Option<String>, Error> {
-        loop {
-            if let Some(i) = self.pending().iter().position(|&b| b == b'\n') {
-                let raw = &self.buf[self.pos..self.pos + i];
-                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                let s = String::from_utf8_lossy(raw).into_owned();
-                self.pos += i + 1;
-                return Ok(Some(s));
-            }
-            if self.pending().len() > MAX_LINE {
-                return Err(Error::new(Kind::BadResponse("header line too long".into())));
-            }
-            if !self.fill()? {
-                if self.pending().is_empty() {
-                    return Ok(None);
-                }
-                return Err(Error::new(Kind::Disconnected));
-            }
-        }
-    }
-
-    /// Reads a status line and headers. Ok(None) when the connection was
-    /// closed before the first byte (a keep-alive connection the server
-    /// dropped: safe to retry on a new one).
+    /// Reads a status line and headers (past a `100 Continue`), and how
+    /// the body is framed. Ok(None) when the connection was closed before
+    /// the first byte (a keep-alive connection the server dropped: safe
+    /// to retry on a new one).
     pub fn read_head(&mut self) -> Result<Option<Head>, Error> {
-        let Some(status_line) = self.line()? else {
-            return Ok(None);
-        };
-        let mut parts = status_line.splitn(3, ' ');
-        let version = parts.next().unwrap_or("").to_string();
-        let status: u16 = parts
-            .next()
-            .and_then(|s| s.trim().parse().ok())
-            .filter(|_| version.starts_with("HTTP/"))
-            .ok_or_else(|| {
-                Error::new(Kind::BadResponse(format!(
-                    "bad status line {:?}",
-                    status_line
-                )))
-            })?;
-        let reason = parts.next().unwrap_or("").trim().to_string();
-        let mut headers = Vec::new();
         loop {
-            let Some(l) = self.line()? else {
-                return Err(Error::new(Kind::Disconnected));
+            let head = match wire::read_response_head(self) {
+                Ok(Some(head)) => head,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(framing_error(e)),
             };
-            if l.is_empty() {
-                break;
+            if head.status == 100 {
+                continue;
             }
-            if let Some((k, v)) = l.split_once(':') {
-                headers.push((k.trim().to_string(), v.trim().to_string()));
-            }
-        }
-        let mut head = Head {
-            status,
-            reason,
-            headers,
-            close: false,
-        };
-        let conn_hdr = head.header("Connection").map(str::to_ascii_lowercase);
-        head.close = match conn_hdr.as_deref() {
-            Some(v) if v.contains("close") => true,
-            Some(v) if v.contains("keep-alive") => false,
-            _ => version == "HTTP/1.0",
-        };
-        Ok(Some(head))
-    }
-
-    fn framing(head: &Head) -> Framing {
-        if head
-            .header("Transfer-Encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-        {
-            Framing::Chunked
-        } else if let Some(n) = head.header("Content-Length").and_then(|v| v.parse().ok()) {
-            Framing::Length(n)
-        } else {
-            Framing::UntilClose
+            let framing = wire::response_framing(head.version, head.status, &head.headers)
+                .map_err(framing_error)?;
+            let close =
+                framing == Framing::UntilClose || !wire::persistent(head.version, &head.headers);
+            return Ok(Some(Head {
+                status: head.status,
+                reason: head.reason,
+                headers: head.headers,
+                close,
+                framing,
+            }));
         }
     }
 
     /// Reads a whole body.
     pub fn read_body(&mut self, head: &mut Head) -> Result<Vec<u8>, Error> {
         let mut body = Vec::new();
-        self.each_body_part(head, |b| {
-            body.extend_from_slice(b);
-            true
-        })?;
+        wire::read_body(self, head.framing, u64::MAX, |piece| {
+            body.extend_from_slice(piece)
+        })
+        .map_err(framing_error)?;
         Ok(body)
-    }
-
-    /// Hands the next `left` body bytes to `f` as they arrive; false when
-    /// `f` asked to stop.
-    fn pass_bytes(
-        &mut self,
-        mut left: usize,
-        f: &mut impl FnMut(&[u8]) -> bool,
-    ) -> Result<bool, Error> {
-        while left > 0 {
-            if self.pending().is_empty() && !self.fill()? {
-                return Err(Error::new(Kind::Disconnected));
-            }
-            let n = left.min(self.pending().len());
-            let part = self.buf[self.pos..self.pos + n].to_vec();
-            self.pos += n;
-            left -= n;
-            if !f(&part) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Hands each part of the body to `f` as it arrives, until the body
-    /// ends or `f` returns false.
-    fn each_body_part(
-        &mut self,
-        head: &mut Head,
-        mut f: impl FnMut(&[u8]) -> bool,
-    ) -> Result<(), Error> {
-        match Self::framing(head) {
-            Framing::Length(left) => {
-                self.pass_bytes(left, &mut f)?;
-            }
-            Framing::UntilClose => {
-                head.close = true;
-                loop {
-                    if !self.pending().is_empty() {
-                        let part = self.pending().to_vec();
-                        self.pos = self.buf.len();
-                        if !f(&part) {
-                            return Ok(());
-                        }
-                    }
-                    if !self.fill()? {
-                        return Ok(());
-                    }
-                }
-            }
-            Framing::Chunked => loop {
-                let Some(size_line) = self.line()? else {
-                    return Err(Error::new(Kind::Disconnected));
-                };
-                let size_text = size_line.split(';').next().unwrap_or("").trim();
-                if size_text.is_empty() {
-                    continue;
-                }
-                let left = usize::from_str_radix(size_text, 16).map_err(|_| {
-                    Error::new(Kind::BadResponse(format!("bad chunk size {:?}", size_line)))
-                })?;
-                if left == 0 {
-                    // Trailer lines up to the blank one.
-                    while let Some(l) = self.line()? {
-                        if l.is_empty() {
-                            break;
-                        }
-                    }
-                    return Ok(());
-                }
-                if !self.pass_bytes(left, &mut f)? {
-                    return Ok(());
-                }
-                // The CRLF after the chunk data.
-                let _ = self.line()?;
-            },
-        }
-        Ok(())
     }
 
     /// A handle that can end this connection's blocking reads.
@@ -490,7 +385,7 @@ impl Conn {
         if self.send("GET", path, headers, b"").is_err() {
             return StreamEnd::Closed;
         }
-        let mut head = match self.read_head() {
+        let head = match self.read_head() {
             Ok(Some(h)) => h,
             Ok(None) => return StreamEnd::Closed,
             Err(e) if matches!(e.kind, Kind::Interrupted) => return StreamEnd::Interrupted,
@@ -499,10 +394,9 @@ impl Conn {
         if head.status != 200 {
             return StreamEnd::Status(head.status);
         }
-        match self.each_body_part(&mut head, |b| {
-            sink(b);
-            true
-        }) {
+        match wire::read_body(self, head.framing, u64::MAX, |piece| sink(piece))
+            .map_err(framing_error)
+        {
             Err(e) if matches!(e.kind, Kind::Interrupted) => StreamEnd::Interrupted,
             _ => StreamEnd::Closed,
         }
@@ -544,5 +438,95 @@ mod tests {
                 .map(|e| e.host_header()),
             Some("[::1]:5".into())
         );
+    }
+
+    /// A connection whose server already sent `answer` and is done
+    /// sending (requests still go into its socket buffer).
+    fn answered(answer: &[u8]) -> Conn {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        theirs.write_all(answer).unwrap();
+        theirs.shutdown(std::net::Shutdown::Write).unwrap();
+        SERVERS.with(|s| s.borrow_mut().push(theirs));
+        Conn {
+            stream: Stream::Unix(ours),
+            buf: Vec::new(),
+            pos: 0,
+            host: "localhost".into(),
+            used: false,
+            watch_sigint: false,
+        }
+    }
+
+    thread_local! {
+        /// The server ends of `answered`, open until the test ends.
+        static SERVERS: std::cell::RefCell<Vec<UnixStream>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn keep_alive_answers_come_one_after_another() {
+        let mut conn = answered(
+            b"HTTP/1.1 100 Continue\r\n\r\n\
+              HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\
+              HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nConnection: close\r\n\r\nnot",
+        );
+        let mut head = conn.read_head().unwrap().unwrap();
+        assert_eq!((head.status, head.close), (200, false));
+        assert_eq!(conn.read_body(&mut head).unwrap(), b"ok");
+        let mut head = conn.read_head().unwrap().unwrap();
+        assert_eq!(
+            (head.status, head.reason.as_str(), head.close),
+            (404, "Not Found", true)
+        );
+        assert_eq!(conn.read_body(&mut head).unwrap(), b"not");
+        assert!(conn.read_head().unwrap().is_none());
+    }
+
+    #[test]
+    fn streams_chunked_and_until_close() {
+        let mut got = Vec::new();
+        let mut conn = answered(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+        );
+        let end = conn.stream_get("/logtail/x", &[], |b| got.extend_from_slice(b));
+        assert!(matches!(end, StreamEnd::Closed));
+        assert_eq!(got, b"abcde");
+        got.clear();
+        let mut conn = answered(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nto the end");
+        conn.stream_get("/mainlogtail", &[], |b| got.extend_from_slice(b));
+        assert_eq!(got, b"to the end");
+        let mut conn = answered(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        assert!(matches!(
+            conn.stream_get("/logtail/x", &[], |_| {}),
+            StreamEnd::Status(404)
+        ));
+    }
+
+    #[test]
+    fn ambiguous_or_cut_answers_are_errors() {
+        let err = |answer: &[u8]| {
+            let mut conn = answered(answer);
+            match conn.read_head() {
+                Ok(Some(mut head)) => conn.read_body(&mut head).err(),
+                Ok(None) => None,
+                Err(e) => Some(e),
+            }
+            .map(|e| e.kind)
+        };
+        assert!(matches!(
+            err(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"),
+            Some(Kind::BadResponse(_))
+        ));
+        assert!(matches!(
+            err(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            Some(Kind::BadResponse(_))
+        ));
+        assert!(matches!(
+            err(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nok"),
+            Some(Kind::Disconnected)
+        ));
+        assert!(matches!(
+            err(b"HTTP/1.1 200 OK\r\nContent-"),
+            Some(Kind::Disconnected)
+        ));
     }
 }

@@ -88,6 +88,13 @@ impl Stream {
         };
     }
 
+    fn set_read_timeout(&self, timeout: Duration) -> std::io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(Some(timeout)),
+            Stream::Unix(s) => s.set_read_timeout(Some(timeout)),
+        }
+    }
+
     fn fd(&self) -> BorrowedFd<'_> {
         match self {
             Stream::Tcp(s) => s.as_fd(),
@@ -299,7 +306,12 @@ impl Served {
             match wire::read_request(&mut reader, &mut out, MAX_BODY) {
                 Incoming::Closed => return,
                 Incoming::Reject(status) => {
+                    // Its status, a short page and `Connection: close`;
+                    // then the connection ends (what follows is not
+                    // trusted to be a request).
                     let _ = error_page(&mut out, Version::Http11, false, status);
+                    drop(out);
+                    linger(stream);
                     return;
                 }
                 Incoming::Request(req) => {
@@ -313,6 +325,36 @@ impl Served {
                     }
                 }
             }
+        }
+    }
+}
+
+/// How long, and for how many bytes, a refused client is read from after
+/// its answer.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Ends a refused connection gently (RFC 9112 9.6): our side is shut
+/// first (the client sees the answer, then end-of-file), and what the
+/// client still sends (the body of a refused request) is read and
+/// dropped for a moment. Closing with those bytes unread would reset the
+/// connection, and a reset can destroy the answer before the client
+/// reads it.
+fn linger(stream: &Stream) {
+    stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER;
+    let mut scratch = [0u8; 8 * 1024];
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(left).is_err() {
+            return;
+        }
+        match (&mut &*stream).read(&mut scratch) {
+            Ok(0) => return,
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
         }
     }
 }
