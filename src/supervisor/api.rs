@@ -206,17 +206,20 @@ impl Supervisor {
     }
 
     /// Stops a running process (stopProcess): the stop signal now,
-    /// SIGKILL after stopwaitsecs; reaps at once.
+    /// SIGKILL after stopwaitsecs. Unlike Python's stopProcess, it does not
+    /// reap at once: in a group stop, that reap would find the members
+    /// that exited meanwhile, leave them EXITED (so skipped) and about to
+    /// restart, and a crash-looping group could not be stopped in one go.
+    /// The loop reaps the stopped child on its next pass.
     pub fn stop(&mut self, id: ProcessId) -> Result<(), StopError> {
         let &(gi, pi) = self.index.get(&id).ok_or(StopError::NotRunning)?;
         if !self.groups[gi].processes[pi].state.is_running() {
             return Err(StopError::NotRunning);
         }
-        if let Some(msg) = self.with_process(gi, pi, |p, fx| p.stop(fx)) {
-            return Err(StopError::Failed(msg));
+        match self.with_process(gi, pi, |p, fx| p.stop(fx)) {
+            Some(msg) => Err(StopError::Failed(msg)),
+            None => Ok(()),
         }
-        self.reap();
-        Ok(())
     }
 
     /// Whether a stop has ended (or the process has gone); while it has
