@@ -54,37 +54,38 @@ const fn mood(name: &'static str, doc: &'static str, f: fn(Mood) -> Value) -> Me
     }
 }
 
+/// A job on the loop that answers SHUTDOWN_STATE first while stopping.
 const fn on_loop(
     name: &'static str,
     params: (usize, usize),
     doc: &'static str,
     handler: Handler,
 ) -> Method {
-    Method {
-        name,
-        params,
-        doc,
-        run: Run::Loop {
-            handler,
-            gated: true,
-        },
-    }
+    job(name, params, doc, handler, true)
 }
 
+/// A job on the loop that checks the mood itself where Python does.
 const fn ungated(
     name: &'static str,
     params: (usize, usize),
     doc: &'static str,
     handler: Handler,
 ) -> Method {
+    job(name, params, doc, handler, false)
+}
+
+const fn job(
+    name: &'static str,
+    params: (usize, usize),
+    doc: &'static str,
+    handler: Handler,
+    gated: bool,
+) -> Method {
     Method {
         name,
         params,
         doc,
-        run: Run::Loop {
-            handler,
-            gated: false,
-        },
+        run: Run::Loop { handler, gated },
     }
 }
 
