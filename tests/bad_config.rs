@@ -37,6 +37,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
+use util::Impl;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const MIN_CASES: usize = 40;
@@ -50,7 +51,7 @@ struct Case {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_configs")
+    util::test_file("bad_configs")
 }
 
 fn load_cases() -> Vec<Case> {
@@ -128,30 +129,8 @@ fn copy_tree(from: &Path, to: &Path, subst: &Subst) {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Imp {
-    Python,
-    Ours,
-}
-
-impl Imp {
-    fn label(self) -> &'static str {
-        match self {
-            Imp::Python => "python",
-            Imp::Ours => "ours",
-        }
-    }
-
-    fn bin(self) -> PathBuf {
-        match self {
-            Imp::Python => util::pyref_bin("supervisord"),
-            Imp::Ours => util::our_bin(),
-        }
-    }
-}
-
 /// Runs one implementation on one case; returns a failure report, if any.
-fn run_case(case: &Case, imp: Imp) -> Option<String> {
+fn run_case(case: &Case, imp: Impl) -> Option<String> {
     let tmp = util::temp_dir();
     // Held open for the whole run, so the port really is busy.
     let listener = case
@@ -207,7 +186,7 @@ fn run_case(case: &Case, imp: Imp) -> Option<String> {
     if problems.is_empty() {
         return None;
     }
-    let mut r = format!("=== {} [{}]\n", case.name, imp.label());
+    let mut r = format!("=== {} [{}]\n", case.name, imp.name());
     for p in &problems {
         let _ = writeln!(r, "  - {p}");
     }
@@ -243,8 +222,7 @@ fn bad_configs_exit_2_naming_the_culprit() {
         "the bad-config corpus has {} cases, expected at least {MIN_CASES}",
         all.len()
     );
-    // SAFETY: geteuid(2) only reads the process's credentials.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = util::is_root();
     let cases: Vec<&Case> = all
         .iter()
         .filter(|c| c.name.contains(&filter))
@@ -261,12 +239,12 @@ fn bad_configs_exit_2_naming_the_culprit() {
         "no case matches BAD_CONFIG_FILTER={filter:?}"
     );
 
-    let imps: &[Imp] = if python_only {
-        &[Imp::Python]
+    let imps: &[Impl] = if python_only {
+        &[Impl::Python]
     } else {
-        &[Imp::Python, Imp::Ours]
+        &[Impl::Python, Impl::Ours]
     };
-    let jobs: Vec<(&Case, Imp)> = cases
+    let jobs: Vec<(&Case, Impl)> = cases
         .iter()
         .flat_map(|c| imps.iter().map(move |&i| (*c, i)))
         .collect();

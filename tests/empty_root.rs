@@ -15,8 +15,7 @@ use std::time::Duration;
 use util::*;
 
 fn static_binary() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/x86_64-unknown-linux-musl/release/supervisord");
+    let p = repo_root().join("target/x86_64-unknown-linux-musl/release/supervisord");
     assert!(
         p.exists(),
         "the static binary is missing at {}: run `make static` (make test does it)",
@@ -227,8 +226,7 @@ fn runs_alone_as_pid_1_of_an_empty_root() {
         children_of(sup),
         log(root)
     );
-    // SAFETY: kill(2) with plain integers, to the orphan we made.
-    unsafe { libc::kill(inner, libc::SIGTERM) };
+    signal(inner, libc::SIGTERM);
     assert!(
         wait_until(Duration::from_secs(10), || {
             let kids = children_of(sup);
@@ -259,8 +257,7 @@ fn runs_alone_as_pid_1_of_an_empty_root() {
     let mut conf = CONF.to_string();
     conf.push_str(SECOND);
     std::fs::write(root.join("supervisord.conf"), conf).expect("new config");
-    // SAFETY: kill(2) with plain integers, to the daemon we started.
-    unsafe { libc::kill(sup, libc::SIGHUP) };
+    signal(sup, libc::SIGHUP);
     assert!(
         wait_until(Duration::from_secs(15), || log(root)
             .contains("success: second entered RUNNING state")),
@@ -274,8 +271,7 @@ fn runs_alone_as_pid_1_of_an_empty_root() {
     );
 
     // TERM: everything stops, exit 0, nothing left.
-    // SAFETY: as above.
-    unsafe { libc::kill(sup, libc::SIGTERM) };
+    signal(sup, libc::SIGTERM);
     let status = guard
         .wait_exit(Duration::from_secs(20))
         .expect("supervisord exits on TERM");

@@ -4,67 +4,28 @@
 
 mod util;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
-use util::{pyref_bin, temp_dir, wait_until, Guard};
+use util::{
+    is_root, read_text, signal, wait_until, Daemon, DaemonBuilder, Guard, Impl, ProcessTree,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A daemon under test, started in the foreground on a config in `dir`.
-struct Daemon {
-    guard: Guard,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(bin: &Path, dir: &Path, body: &str) -> Daemon {
-        let conf = dir.join("supervisord.conf");
-        let text = format!(
-            "[supervisord]\nlogfile=%(here)s/sd.log\npidfile=%(here)s/sd.pid\nchildlogdir=%(here)s\nnodaemon=true\nsilent=true\nuser=root\n\n{}",
-            body
-        );
-        let text = if util_is_root() {
-            text
-        } else {
-            text.replace("user=root\n", "")
-        };
-        std::fs::write(&conf, text).expect("write config");
-        let mut cmd = Command::new(bin);
-        cmd.arg("-c").arg(&conf).current_dir(dir);
-        cmd.stdout(std::process::Stdio::null());
-        cmd.stderr(std::process::Stdio::null());
-        Daemon {
-            guard: Guard::spawn(&mut cmd),
-            log: dir.join("sd.log"),
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_log(&self, needle: &str) -> bool {
-        wait_until(WAIT, || self.log_text().contains(needle))
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) with integers only.
-        unsafe {
-            libc::kill(self.guard.pid(), sig);
-        }
-    }
-
-    /// TERM, then the exit status within the deadline.
-    fn stop(&mut self) -> Option<i32> {
-        self.signal(libc::SIGTERM);
-        self.guard.wait_exit(WAIT).and_then(|s| s.code())
+/// A daemon in the foreground on its temp dir, silent, and as root where
+/// the tests run as root (then both kinds log the same about it).
+fn daemon(imp: Impl) -> DaemonBuilder {
+    let b = Daemon::builder(imp).supervisord("silent=true");
+    if is_root() {
+        b.supervisord("user=root")
+    } else {
+        b
     }
 }
 
-fn util_is_root() -> bool {
-    // SAFETY: getuid has no failure mode.
-    unsafe { libc::getuid() == 0 }
+/// Our daemon on `body`.
+fn ours(body: &str) -> Daemon {
+    daemon(Impl::Ours).sections(body).start()
 }
 
 /// The activity log reduced to what must match Python's: messages without
@@ -106,18 +67,17 @@ fn regex_lite_pid() -> impl Fn(&str) -> String {
 /// log, TERM, wait for exit; returns (ours, python's) normalized logs.
 fn differential(body: &str, until: &str, names: &[&str]) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
-    for bin in [util::our_bin(), pyref_bin("supervisord")] {
-        let dir = temp_dir();
-        let mut d = Daemon::start(&bin, dir.path(), body);
+    for imp in [Impl::Ours, Impl::Python] {
+        let mut d = daemon(imp).sections(body).start();
         assert!(
             d.wait_log(until),
             "{}: never logged {:?}:\n{}",
-            bin.display(),
+            imp.name(),
             until,
-            d.log_text()
+            d.log()
         );
-        assert_eq!(d.stop(), Some(0), "{} did not exit 0", bin.display());
-        out.push(normalized(&d.log_text(), names));
+        assert_eq!(d.stop(), Some(0), "{} did not exit 0", imp.name());
+        out.push(normalized(&d.log(), names));
     }
     let py = out.pop().unwrap_or_default();
     let ours = out.pop().unwrap_or_default();
@@ -163,16 +123,15 @@ fn expected_exit_after_running_matches_python() {
 
 #[test]
 fn unexpected_exit_restarts_and_too_quick_backs_off() {
-    let dir = temp_dir();
     let body = "[program:flaky]\ncommand=/bin/sh -c 'exit 3'\nstartsecs=1\nstartretries=2\n\n\
                 [program:crash]\ncommand=/bin/sh -c 'sleep 0.2; exit 5'\nstartsecs=0\nautorestart=unexpected\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
+    let mut d = ours(body);
     assert!(
         d.wait_log("gave up: flaky entered FATAL state"),
         "{}",
-        d.log_text()
+        d.log()
     );
-    let log = d.log_text();
+    let log = d.log();
     assert_eq!(log.matches("spawned: 'flaky'").count(), 3, "{}", log);
     assert_eq!(
         log.matches("WARN exited: flaky (exit status 3; not expected)")
@@ -181,24 +140,23 @@ fn unexpected_exit_restarts_and_too_quick_backs_off() {
     );
     // An unexpected exit after RUNNING restarts the program.
     assert!(wait_until(WAIT, || d
-        .log_text()
+        .log()
         .matches("spawned: 'crash'")
         .count()
         >= 3));
     assert!(d
-        .log_text()
+        .log()
         .contains("WARN exited: crash (exit status 5; not expected)"));
     assert_eq!(d.stop(), Some(0));
 }
 
 #[test]
 fn stopwaitsecs_escalates_to_sigkill() {
-    let dir = temp_dir();
     let body = "[program:stubborn]\ncommand=/bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done'\nstartsecs=0\nstopwaitsecs=1\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
+    let mut d = ours(body);
     assert!(d.wait_log("success: stubborn"));
     assert_eq!(d.stop(), Some(0));
-    let log = d.log_text();
+    let log = d.log();
     assert!(log.contains("WARN killing 'stubborn' ("), "{}", log);
     assert!(log.contains("with SIGKILL"), "{}", log);
     assert!(
@@ -210,21 +168,20 @@ fn stopwaitsecs_escalates_to_sigkill() {
 
 #[test]
 fn child_output_is_never_lost_across_rotations() {
-    let dir = temp_dir();
     // ~490 KB through a 64 KB log with enough backups to keep all of it.
     let body = "[program:writer]\ncommand=/bin/sh -c 'seq 1 80000'\nstartsecs=0\nautorestart=false\n\
                 stdout_logfile=%(here)s/w.log\nstdout_logfile_maxbytes=64KB\nstdout_logfile_backups=20\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
-    assert!(d.wait_log("exited: writer"), "{}", d.log_text());
+    let mut d = ours(body);
+    assert!(d.wait_log("exited: writer"), "{}", d.log());
     let expected: String = (1..=80000).map(|i| format!("{}\n", i)).collect();
     let read_all = || {
         let mut all = Vec::new();
         for i in (1..=20).rev() {
-            if let Ok(b) = std::fs::read(dir.path().join(format!("w.log.{}", i))) {
+            if let Ok(b) = std::fs::read(d.dir().join(format!("w.log.{}", i))) {
                 all.extend(b);
             }
         }
-        all.extend(std::fs::read(dir.path().join("w.log")).unwrap_or_default());
+        all.extend(std::fs::read(d.dir().join("w.log")).unwrap_or_default());
         all
     };
     assert!(
@@ -237,25 +194,21 @@ fn child_output_is_never_lost_across_rotations() {
         read_all() == expected.as_bytes(),
         "log content differs from what the child wrote"
     );
-    assert!(dir.path().join("w.log.1").exists(), "no rotation happened");
+    assert!(d.dir().join("w.log.1").exists(), "no rotation happened");
     assert_eq!(d.stop(), Some(0));
 }
 
 #[test]
 fn environment_and_directory_reach_the_child() {
-    let dir = temp_dir();
-    let sub = dir.path().join("work");
+    let b = daemon(Impl::Ours);
+    let sub = b.dir().join("work");
     std::fs::create_dir(&sub).expect("mkdir");
     let body = "[program:envy]\ncommand=/bin/sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $FOO $BAR; pwd; exec sleep 30'\n\
                 directory=%(here)s/work\nenvironment=FOO=\"a b\",BAR=%(program_name)s\nstdout_logfile=%(here)s/env.log\nstartsecs=0\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
-    let out = dir.path().join("env.log");
-    assert!(wait_until(WAIT, || std::fs::read_to_string(&out)
-        .unwrap_or_default()
-        .lines()
-        .count()
-        >= 2));
-    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let mut d = b.sections(body).start();
+    let out = d.dir().join("env.log");
+    assert!(wait_until(WAIT, || read_text(&out).lines().count() >= 2));
+    let text = read_text(&out);
     let canon = std::fs::canonicalize(&sub).expect("canonical");
     assert_eq!(text, format!("1 envy envy a b envy\n{}\n", canon.display()));
     assert_eq!(d.stop(), Some(0));
@@ -263,11 +216,10 @@ fn environment_and_directory_reach_the_child() {
 
 #[test]
 fn bad_directory_is_reported_in_the_child_log() {
-    let dir = temp_dir();
     let body = "[program:lost]\ncommand=/bin/true\ndirectory=/no/such/dir\nstderr_logfile=%(here)s/err.log\nstartretries=0\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
-    assert!(d.wait_log("gave up: lost"), "{}", d.log_text());
-    let err = std::fs::read_to_string(dir.path().join("err.log")).unwrap_or_default();
+    let mut d = ours(body);
+    assert!(d.wait_log("gave up: lost"), "{}", d.log());
+    let err = read_text(&d.dir().join("err.log"));
     assert_eq!(
         err,
         "supervisor: couldn't chdir to /no/such/dir: ENOENT\nsupervisor: child process was not spawned\n"
@@ -277,94 +229,78 @@ fn bad_directory_is_reported_in_the_child_log() {
 
 #[test]
 fn sighup_rereads_the_config_in_the_same_process() {
-    let dir = temp_dir();
-    let mut d = Daemon::start(
-        &util::our_bin(),
-        dir.path(),
-        "[program:first]\ncommand=/bin/sleep 60\nstartsecs=0\n",
-    );
+    let first = "[program:first]\ncommand=/bin/sleep 60\nstartsecs=0\n";
+    let mut d = ours(first);
     assert!(d.wait_log("success: first"));
-    let conf = dir.path().join("supervisord.conf");
-    let mut text = std::fs::read_to_string(&conf).expect("read conf");
-    text.push_str("\n[program:second]\ncommand=/bin/sleep 60\nstartsecs=0\n");
-    std::fs::write(&conf, text).expect("write conf");
+    d.rewrite(&format!(
+        "{first}\n[program:second]\ncommand=/bin/sleep 60\nstartsecs=0\n"
+    ));
     d.signal(libc::SIGHUP);
-    assert!(d.wait_log("success: second"), "{}", d.log_text());
-    let log = d.log_text();
+    assert!(d.wait_log("success: second"), "{}", d.log());
+    let log = d.log();
     assert!(log.contains("WARN received SIGHUP indicating restart request"));
     assert!(log.contains("WARN stopped: first (terminated by SIGTERM)"));
     assert_eq!(log.matches("success: first").count(), 2, "{}", log);
-    assert!(
-        d.guard.child.try_wait().ok().flatten().is_none(),
-        "daemon exited on HUP"
-    );
+    assert!(d.exited().is_none(), "daemon exited on HUP");
     assert_eq!(d.stop(), Some(0));
 }
 
 #[test]
 fn sigusr2_reopens_logs_after_logrotate() {
-    let dir = temp_dir();
     let body = "[program:ticker]\ncommand=/bin/sh -c 'while :; do echo tick; sleep 0.1; done'\nstartsecs=0\nstdout_logfile=%(here)s/t.log\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
-    let log = dir.path().join("t.log");
+    let mut d = ours(body);
+    let dir = d.dir().to_path_buf();
+    let log = dir.join("t.log");
     assert!(wait_until(WAIT, || log.exists()
         && std::fs::metadata(&log)
             .map(|m| m.len() > 0)
             .unwrap_or(false)));
-    std::fs::rename(&log, dir.path().join("t.log.old")).expect("rename");
-    std::fs::rename(&d.log, dir.path().join("sd.log.old")).expect("rename main log");
+    std::fs::rename(&log, dir.join("t.log.old")).expect("rename");
+    std::fs::rename(dir.join("sd.log"), dir.join("sd.log.old")).expect("rename main log");
     d.signal(libc::SIGUSR2);
-    assert!(wait_until(WAIT, || std::fs::read_to_string(&log)
-        .map(|t| t.contains("tick"))
-        .unwrap_or(false)));
+    assert!(wait_until(WAIT, || read_text(&log).contains("tick")));
     assert!(
         d.wait_log("supervisord logreopen")
-            || std::fs::read_to_string(dir.path().join("sd.log.old"))
-                .unwrap_or_default()
-                .contains("logreopen")
+            || read_text(&dir.join("sd.log.old")).contains("logreopen")
     );
     assert_eq!(d.stop(), Some(0));
 }
 
 #[test]
 fn daemon_mode_forks_writes_pidfile_and_cleans_up() {
-    let dir = temp_dir();
+    let dir = util::temp_dir();
     let conf = dir.path().join("d.conf");
     std::fs::write(
         &conf,
         "[supervisord]\nlogfile=%(here)s/sd.log\npidfile=%(here)s/sd.pid\nchildlogdir=%(here)s\n\n[program:s]\ncommand=/bin/sleep 60\nstartsecs=0\n",
     )
     .expect("write");
-    let status = Command::new(util::our_bin())
-        .arg("-c")
-        .arg(&conf)
-        .status()
-        .expect("run");
-    assert!(status.success(), "the launching parent must exit 0");
+    let mut launcher = Guard::spawn(
+        Command::new(util::our_bin())
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let status = launcher.wait_exit(WAIT);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the launching parent must exit 0: {status:?}"
+    );
     let pidfile = dir.path().join("sd.pid");
-    assert!(wait_until(WAIT, || std::fs::read_to_string(&pidfile)
-        .is_ok_and(|t| t.ends_with('\n'))));
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .expect("pidfile")
-        .trim()
-        .parse()
-        .expect("pid number");
+    assert!(wait_until(WAIT, || read_text(&pidfile).ends_with('\n')));
+    let pid: i32 = read_text(&pidfile).trim().parse().expect("pid number");
+    // Not our child any more: killed with its program if the test fails.
+    let _tree = ProcessTree(pid);
     let log = dir.path().join("sd.log");
-    assert!(wait_until(WAIT, || std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("success: s")));
-    assert!(std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("INFO daemonizing the supervisord process"));
-    // SAFETY: kill(2) with integers only.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
-    let alive = |p: i32| unsafe { libc::kill(p, 0) } == 0;
-    let gone = wait_until(WAIT, || !alive(pid));
-    if !gone {
-        // SAFETY: cleanup of the daemon we started.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
-    }
-    assert!(gone, "daemon did not exit on SIGTERM");
+    assert!(wait_until(WAIT, || read_text(&log).contains("success: s")));
+    assert!(read_text(&log).contains("INFO daemonizing the supervisord process"));
+    signal(pid, libc::SIGTERM);
+    assert!(
+        wait_until(WAIT, || !signal(pid, 0)),
+        "daemon did not exit on SIGTERM"
+    );
     assert!(
         wait_until(WAIT, || !pidfile.exists()),
         "pidfile left behind"
@@ -373,7 +309,7 @@ fn daemon_mode_forks_writes_pidfile_and_cleans_up() {
 
 #[test]
 fn orphans_are_reaped_as_pid_1() {
-    if !util_is_root()
+    if !is_root()
         || Command::new("unshare")
             .args(["--pid", "--fork", "--mount-proc", "true"])
             .status()
@@ -383,7 +319,7 @@ fn orphans_are_reaped_as_pid_1() {
         eprintln!("skipped: this machine does not allow PID namespaces (unshare --pid)");
         return;
     }
-    let dir = temp_dir();
+    let dir = util::temp_dir();
     let conf = dir.path().join("p.conf");
     // The child starts a grandchild in the background and exits; the
     // grandchild is re-parented to PID 1 (us) and must be reaped.
@@ -402,7 +338,7 @@ fn orphans_are_reaped_as_pid_1() {
         .stderr(std::process::Stdio::null());
     let mut g = Guard::spawn(&mut cmd);
     let log = dir.path().join("sd.log");
-    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let text = || read_text(&log);
     assert!(
         wait_until(WAIT, || text().contains("reaped unknown pid")),
         "{}",
@@ -415,16 +351,16 @@ fn orphans_are_reaped_as_pid_1() {
     assert!(text().contains("(exit status 7)"));
     // No zombie left in the namespace: supervisord is pid 1 there, so the
     // only processes are its own; signal it through unshare's child.
-    let ns_init = std::fs::read_to_string(dir.path().join("sd.pid")).unwrap_or_default();
+    let ns_init = read_text(&dir.path().join("sd.pid"));
     assert_eq!(ns_init.trim(), "1", "supervisord is PID 1 of its namespace");
-    // SAFETY: TERM to the unshare wrapper's process group we created.
-    unsafe { libc::kill(-g.pid(), libc::SIGTERM) };
+    // TERM to the unshare wrapper's process group we created.
+    signal(-g.pid(), libc::SIGTERM);
     assert!(g.wait_exit(WAIT).is_some());
 }
 
 #[test]
 fn user_switch_runs_the_child_as_that_user() {
-    if !util_is_root() {
+    if !is_root() {
         eprintln!("skipped: switching users needs root");
         return;
     }
@@ -438,40 +374,31 @@ fn user_switch_runs_the_child_as_that_user() {
         eprintln!("skipped: no user 'nobody' on this machine");
         return;
     };
-    let dir = temp_dir();
     // The log file is opened by supervisord (root); the child only writes
     // to its pipe, so nobody needs no access to the temp dir.
     let body = "[program:who]\ncommand=/bin/sh -c 'id -u; exec sleep 30'\nuser=nobody\nstartsecs=0\nstdout_logfile=%(here)s/who.log\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
-    let out = dir.path().join("who.log");
-    assert!(wait_until(WAIT, || !std::fs::read_to_string(&out)
-        .unwrap_or_default()
-        .is_empty()));
-    assert_eq!(
-        std::fs::read_to_string(&out).unwrap_or_default().trim(),
-        uid
-    );
+    let mut d = ours(body);
+    let out = d.dir().join("who.log");
+    assert!(wait_until(WAIT, || !read_text(&out).is_empty()));
+    assert_eq!(read_text(&out).trim(), uid);
     assert_eq!(d.stop(), Some(0));
 }
 
 #[test]
 fn a_second_term_during_shutdown_leaves_no_child_behind() {
-    let dir = temp_dir();
     let body = "[program:slow]\ncommand=/bin/sh -c 'trap \"sleep 1; exit 0\" TERM; while :; do sleep 0.1; done'\nstartsecs=0\nstopwaitsecs=5\n";
-    let mut d = Daemon::start(&util::our_bin(), dir.path(), body);
+    let mut d = ours(body);
     assert!(d.wait_log("success: slow"));
     let child: i32 = d
-        .log_text()
+        .log()
         .lines()
         .find_map(|l| l.split("spawned: 'slow' with pid ").nth(1))
         .and_then(|p| p.trim().parse().ok())
         .expect("child pid in log");
     d.signal(libc::SIGTERM);
     d.signal(libc::SIGTERM);
-    let status = d.guard.wait_exit(WAIT).and_then(|s| s.code());
-    assert_eq!(status, Some(0));
-    // SAFETY: kill(pid, 0) only probes for existence.
-    let alive = unsafe { libc::kill(child, 0) } == 0;
-    assert!(!alive, "child {} survived the daemon", child);
-    assert!(d.log_text().contains("stopped: slow (exit status 0)"));
+    assert_eq!(d.wait_exit(WAIT), Some(0));
+    // kill(pid, 0) only probes for existence.
+    assert!(!signal(child, 0), "child {} survived the daemon", child);
+    assert!(d.log().contains("stopped: slow (exit status 0)"));
 }

@@ -18,45 +18,38 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-/// A config whose `show` program prints the four variables once.
-fn config(dir: &Path, envfiles: &str) -> String {
-    format!(
-        "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\
-         environment=A=\"sup\",D=\"sup\"\n\n\
-         [unix_http_server]\nfile={d}/s.sock\n\n\
-         [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n\
-         {RPCINTERFACE}\
-         [program:show]\ncommand=sh -c 'echo \"A=$A B=$B C=$C D=$D\"; exec sleep 1000'\n\
-         startsecs=0\nstdout_logfile={d}/show.log\nenvironment=C=\"prog\"\nenvFiles={envfiles}\n",
-        d = dir.display()
-    )
-}
-
-fn run_to_exit(conf: &Path) -> (Option<i32>, String, String) {
-    run_with_timeout(
-        Command::new(our_bin()).arg("-c").arg(conf),
-        Duration::from_secs(20),
-    )
+/// Our daemon whose `show` program prints the four variables once, with
+/// `envfiles` (relative names are relative to the config's dir). It runs
+/// from the checkout, not from its dir, so a name resolved against the
+/// cwd would miss.
+fn daemon(envfiles: &str) -> DaemonBuilder {
+    Daemon::builder(Impl::Ours)
+        .supervisord("environment=A=\"sup\",D=\"sup\"")
+        .unix("s.sock")
+        .ctl()
+        .cwd(&repo_root())
+        .sections(&format!(
+            "[program:show]\ncommand=sh -c 'echo \"A=$A B=$B C=$C D=$D\"; exec sleep 1000'\n\
+             startsecs=0\nstdout_logfile=%(here)s/show.log\nenvironment=C=\"prog\"\nenvFiles={envfiles}\n"
+        ))
 }
 
 #[test]
 fn program_sees_its_files_between_its_environment_and_supervisords() {
-    let dir = temp_dir();
-    let d = dir.path();
+    let b = daemon("one.env, sub/two.env");
+    let d = b.dir().to_path_buf();
     write(
         &d.join("one.env"),
         "# shared\nexport A=file1\nB=file1\nC='file1'\n",
     );
     write(&d.join("sub/two.env"), "B=\"file2\" # wins over one.env\n");
-    let conf = d.join("supervisord.conf");
-    write(&conf, &config(d, "one.env, sub/two.env"));
-    let _daemon = start_ours(&conf);
+    let daemon = b.start();
     let log = d.join("show.log");
-    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let read = || read_text(&log);
     assert!(
         wait_until(Duration::from_secs(15), || read().contains('\n')),
         "no output from show; main log:\n{}",
-        std::fs::read_to_string(d.join("sd.log")).unwrap_or_default()
+        daemon.log()
     );
     // The program's environment beats the files, the files beat
     // [supervisord] environment, and a later file beats an earlier one.
@@ -67,7 +60,7 @@ fn program_sees_its_files_between_its_environment_and_supervisords() {
     let (code, out, err) = run_with_timeout(
         Command::new(our_bin())
             .args(["ctl", "-c"])
-            .arg(&conf)
+            .arg(daemon.conf())
             .arg("reread"),
         Duration::from_secs(20),
     );
@@ -77,12 +70,9 @@ fn program_sees_its_files_between_its_environment_and_supervisords() {
 
 #[test]
 fn a_bad_line_is_a_config_error_naming_file_and_line() {
-    let dir = temp_dir();
-    let d = dir.path();
-    write(&d.join("app.env"), "A=1\n\nthis is not a pair\n");
-    let conf = d.join("supervisord.conf");
-    write(&conf, &config(d, "app.env"));
-    let (code, out, err) = run_to_exit(&conf);
+    let b = daemon("app.env");
+    write(&b.dir().join("app.env"), "A=1\n\nthis is not a pair\n");
+    let (code, out, err) = b.run(Duration::from_secs(20));
     assert_eq!(code, Some(2), "{out}{err}");
     let text = format!("{out}{err}");
     for want in [
@@ -97,16 +87,13 @@ fn a_bad_line_is_a_config_error_naming_file_and_line() {
 
 #[test]
 fn a_missing_file_is_a_config_error_naming_it() {
-    let dir = temp_dir();
-    let d = dir.path();
-    let conf = d.join("supervisord.conf");
-    write(&conf, &config(d, "%(here)s/nowhere.env"));
-    let (code, out, err) = run_to_exit(&conf);
-    assert_eq!(code, Some(2), "{out}{err}");
-    let text = format!("{out}{err}");
+    let b = daemon("%(here)s/nowhere.env");
     let want = format!(
         "cannot read envfiles file {}/nowhere.env: [Errno 2] No such file or directory",
-        d.display()
+        b.dir().display()
     );
+    let (code, out, err) = b.run(Duration::from_secs(20));
+    assert_eq!(code, Some(2), "{out}{err}");
+    let text = format!("{out}{err}");
     assert!(text.contains(&want), "{want:?} not in:\n{text}");
 }

@@ -48,10 +48,7 @@ fn run_suite(daemon: Option<&Path>) -> Outcome {
         .current_dir(cwd.path())
         .env("END_TO_END", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env(
-            "PYTHONPATH",
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e"),
-        )
+        .env("PYTHONPATH", util::test_file("e2e"))
         // The fixtures run `python listener.py`: the venv's.
         .env(
             "PATH",

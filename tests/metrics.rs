@@ -5,70 +5,55 @@
 
 mod util;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
-use util::*;
+use util::http::{self, Addr, Response};
+use util::{wait_until, Daemon, Impl};
 
-/// `GET path` with an optional Authorization header; (status, headers and
-/// body as text). The connection is closed by the request.
-fn get(port: u16, path: &str, auth: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let auth = auth
-        .map(|a| format!("Authorization: Basic {a}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read");
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+/// `GET path` with an optional `Authorization` header line, on a
+/// connection the request closes.
+fn get(d: &Daemon, path: &str, auth: Option<&str>) -> Response {
+    let mut headers = vec!["Connection: close"];
+    headers.extend(auth);
+    let req = http::request("GET", path, "HTTP/1.1", &headers, None);
+    http::exchange(&Addr::Tcp(d.port()), &req, Duration::from_secs(10)).expect("answer")
 }
 
 #[test]
 fn metrics_report_every_program_behind_auth() {
-    let dir = temp_dir();
-    let d = dir.path();
-    let port = free_port();
-    let conf = write_conf(
-        d,
-        &format!(
-            "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=pass\n\n{RPCINTERFACE}\
-             [program:web]\ncommand=sleep 1000\nstartsecs=0\n\n\
-             [program:job]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n"
-        ),
-    );
-    let _daemon = start_ours(&conf);
-    let log = d.join("sd.log");
+    let daemon = Daemon::builder(Impl::Ours)
+        .inet()
+        .auth("user", "pass")
+        .sections(
+            "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\n\
+             [program:job]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n",
+        )
+        .start();
     assert!(
         wait_until(Duration::from_secs(15), || {
-            let l = std::fs::read_to_string(&log).unwrap_or_default();
+            let l = daemon.log();
             l.contains("success: web entered RUNNING") && l.contains("exited: job (exit status 3")
         }),
         "programs did not settle:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        daemon.log()
     );
 
-    let (status, _) = get(port, "/metrics", None);
-    assert_eq!(status, 401, "no credentials");
+    let r = get(&daemon, "/metrics", None);
+    assert_eq!(r.status, 401, "no credentials");
 
-    // "user:pass"
-    let (status, page) = get(port, "/metrics", Some("dXNlcjpwYXNz"));
-    assert_eq!(status, 200, "{page}");
+    // "user:pass", spelt out rather than made by the harness's encoder.
+    let r = get(
+        &daemon,
+        "/metrics",
+        Some("Authorization: Basic dXNlcjpwYXNz"),
+    );
+    let body = r.text();
+    assert_eq!(r.status, 200, "{}{body}", r.head);
     assert!(
-        page.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
-        "{page}"
+        r.head
+            .contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"),
+        "{}",
+        r.head
     );
-    let body = page.split("\r\n\r\n").nth(1).unwrap_or("");
     for line in [
         "node_supervisord_up{group=\"web\",name=\"web\"} 1",
         "node_supervisord_up{group=\"job\",name=\"job\"} 0",

@@ -46,21 +46,6 @@ fn worker_pid(dir: &Path) -> Option<i32> {
         .ok()
 }
 
-fn alive(pid: i32) -> bool {
-    // Zombies count as gone: the worker's parent may not have reaped yet.
-    match std::fs::read_to_string(format!("/proc/{}/stat", pid)) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-fn kill(pid: i32, sig: i32) {
-    // SAFETY: kill(2) with plain integers.
-    unsafe { libc::kill(pid, sig) };
-}
-
 #[test]
 fn usage_without_arguments() {
     let dir = temp_dir();
@@ -90,19 +75,19 @@ fn relays_signals_to_the_pidfile_pid_and_exits_on_term() {
     }));
     let worker = worker_pid(dir.path()).expect("worker pid");
 
-    kill(guard.pid(), libc::SIGHUP);
+    signal(guard.pid(), libc::SIGHUP);
     assert!(wait_until(Duration::from_secs(10), || signals_logged(
         dir.path()
     )
     .contains("HUP")));
-    kill(guard.pid(), libc::SIGUSR1);
+    signal(guard.pid(), libc::SIGUSR1);
     assert!(wait_until(Duration::from_secs(10), || signals_logged(
         dir.path()
     )
     .contains("USR1")));
     assert!(alive(guard.pid()), "HUP and USR1 do not end pidproxy");
 
-    kill(guard.pid(), libc::SIGTERM);
+    signal(guard.pid(), libc::SIGTERM);
     let status = guard
         .wait_exit(Duration::from_secs(10))
         .expect("pidproxy exits on TERM");
@@ -150,11 +135,11 @@ fn missing_pidfile_is_reported_and_pidproxy_keeps_running() {
         ))
         .is_ok_and(|c| !c.trim().is_empty())
     }));
-    kill(guard.pid(), libc::SIGHUP);
+    signal(guard.pid(), libc::SIGHUP);
     assert!(wait_until(Duration::from_secs(10), || {
         std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("Can't read child pidfile"))
     }));
     assert!(alive(guard.pid()));
-    kill(guard.pid(), libc::SIGKILL);
+    signal(guard.pid(), libc::SIGKILL);
     let _ = guard.wait_exit(Duration::from_secs(10));
 }

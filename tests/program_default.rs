@@ -10,17 +10,15 @@ use util::*;
 
 #[test]
 fn programs_take_the_keys_they_lack() {
-    let dir = temp_dir();
-    let d = dir.path();
-    let conf = write_conf(
-        d,
-        "[program-default]\nstartsecs=0\nautorestart=false\n\
-         stdout_logfile=%(here)s/%(program_name)s.out\nenvironment=WHO=\"default\"\n\n\
-         [program:a]\ncommand=sh -c 'echo a $WHO; exit 1'\n\n\
-         [program:b]\ncommand=sh -c 'echo b $WHO; exit 1'\nenvironment=WHO=\"own\"\n",
-    );
-    let _daemon = start_ours(&conf);
-    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
+    let daemon = Daemon::builder(Impl::Ours)
+        .sections(
+            "[program-default]\nstartsecs=0\nautorestart=false\n\
+             stdout_logfile=%(here)s/%(program_name)s.out\nenvironment=WHO=\"default\"\n\n\
+             [program:a]\ncommand=sh -c 'echo a $WHO; exit 1'\n\n\
+             [program:b]\ncommand=sh -c 'echo b $WHO; exit 1'\nenvironment=WHO=\"own\"\n",
+        )
+        .start();
+    let read = |name: &str| read_text(&daemon.dir().join(name));
     assert!(
         wait_until(Duration::from_secs(15), || {
             read("a.out").ends_with('\n') && read("b.out").ends_with('\n')

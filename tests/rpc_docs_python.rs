@@ -4,11 +4,11 @@
 
 mod util;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use supervisord::rpc::docs;
-use util::{free_port, pyref_bin, run_with_timeout, temp_dir, wait_until, Guard};
+use util::{pyref_bin, run_with_timeout, Daemon, Impl};
 
 /// Asks the daemon at `url`, one line per method: `name<TAB>type,type…`, or
 /// `name<TAB>FAULT <code>`; then two lines for a method that does not exist.
@@ -33,37 +33,8 @@ for m in ("supervisor.nope", "nope"):
 
 #[test]
 fn method_names_and_signatures_match_python() {
-    let dir = temp_dir();
-    let port = free_port();
-    let conf = dir.path().join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\n\
-             [inet_http_server]\nport=127.0.0.1:{port}\n\
-             [rpcinterface:supervisor]\n\
-             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
-            d = dir.path().display()
-        ),
-    )
-    .unwrap();
-    let mut daemon = Guard::spawn(
-        Command::new(pyref_bin("supervisord"))
-            .arg("-n")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    assert!(
-        wait_until(Duration::from_secs(15), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        }),
-        "Python supervisord did not listen on port {port}"
-    );
-
-    let url = format!("http://127.0.0.1:{port}/RPC2");
+    let mut daemon = Daemon::builder(Impl::Python).inet().start();
+    let url = format!("{}/RPC2", daemon.http_url());
     let (code, out, err) = run_with_timeout(
         Command::new(pyref_bin("python"))
             .arg("-c")
@@ -98,8 +69,5 @@ fn method_names_and_signatures_match_python() {
         assert_eq!(docs::help(row[0]), None);
     }
 
-    // Stop the daemon by its pid (the guard also kills its process group).
-    let pid = nix::unistd::Pid::from_raw(daemon.pid());
-    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-    assert!(daemon.wait_exit(Duration::from_secs(10)).is_some());
+    assert!(daemon.stop().is_some(), "Python supervisord did not stop");
 }

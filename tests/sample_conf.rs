@@ -5,13 +5,11 @@
 mod util;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-use util::{free_port, our_bin, our_bin_as, pyref_bin, pyref_venv, temp_dir, wait_until, Guard};
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use util::{
+    free_port, our_bin, our_bin_as, pyref_venv, repo_root, temp_dir, Daemon, DaemonBuilder, Impl,
+};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {}", path.display(), e))
@@ -54,64 +52,24 @@ fn our_check(file: &Path) -> String {
     out
 }
 
-/// Runs Python's supervisord in the foreground on `conf` (whose paths must
-/// already point into `dir`), waits until it reports that it started, then
-/// asks it to shut down with SIGTERM so it stops its children (which live
-/// in process groups of their own) before it exits.
-fn python_accepts(conf: &Path, dir: &Path) {
-    let out_path = dir.join("py.stdout");
-    let err_path = dir.join("py.stderr");
-    let mut cmd = Command::new(pyref_bin("supervisord"));
-    cmd.arg("-n")
-        .arg("-c")
-        .arg(conf)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).expect("create py.stdout"))
-        .stderr(std::fs::File::create(&err_path).expect("create py.stderr"));
-    let mut g = Guard::spawn(&mut cmd);
-    let mut exited = None;
-    let started = wait_until(Duration::from_secs(15), || {
-        if let Ok(Some(st)) = g.child.try_wait() {
-            exited = Some(st);
-            return true;
-        }
-        std::fs::read_to_string(&out_path)
-            .map(|s| s.contains("supervisord started with pid"))
-            .unwrap_or(false)
-    });
-    let output = || {
-        format!(
-            "stdout:\n{}\nstderr:\n{}",
-            std::fs::read_to_string(&out_path).unwrap_or_default(),
-            std::fs::read_to_string(&err_path).unwrap_or_default()
-        )
-    };
-    if let Some(st) = exited {
-        panic!(
-            "Python supervisord exited ({}) on {}\n{}",
-            st,
-            conf.display(),
-            output()
-        );
-    }
+/// Runs Python's supervisord in the foreground on `conf` (a file in the
+/// builder's dir, whose paths must already point there), waits until it
+/// reports that it started, then asks it to shut down with SIGTERM so it
+/// stops its children (which live in process groups of their own) before
+/// it exits. Returns the stopped daemon, which holds its dir.
+fn python_accepts(b: DaemonBuilder, conf: &Path) -> Daemon {
+    let mut d = b
+        .config_file(conf)
+        .log_name("supervisord.log")
+        .args(["-n"])
+        .start();
     assert!(
-        started,
-        "Python supervisord did not report starting on {}\n{}",
+        d.stop().is_some(),
+        "Python supervisord did not stop on SIGTERM on {}\n{}",
         conf.display(),
-        output()
+        d.output()
     );
-    // SAFETY: kill(2) on the pid of a child this test spawned.
-    unsafe {
-        libc::kill(g.pid(), libc::SIGTERM);
-    }
-    let st = g.wait_exit(Duration::from_secs(30));
-    assert!(
-        st.is_some(),
-        "Python supervisord did not stop on SIGTERM\n{}",
-        output()
-    );
-    // Dropping the guard kills anything left in its process group.
+    d
 }
 
 /// Python's own sample, found in the installed reference package whatever
@@ -174,13 +132,13 @@ fn sample_is_valid_for_both_loaders() {
     write(&ours, &sample);
     our_check(&ours);
 
-    // Python gets a copy whose socket, log and pid file live in the temp dir.
-    let py_dir = dir.path().join("py");
-    std::fs::create_dir(&py_dir).expect("create py dir");
+    // Python gets a copy whose socket, log and pid file live in its dir.
+    let py = Daemon::builder(Impl::Python);
+    let py_dir = py.dir().to_path_buf();
     let moved = rewrite(&sample, "/tmp/", &format!("{}/", py_dir.display()));
     let py_conf = py_dir.join("sample.conf");
     write(&py_conf, &moved);
-    python_accepts(&py_conf, &py_dir);
+    let _stopped = python_accepts(py, &py_conf);
     assert!(py_dir.join("supervisord.log").exists());
 }
 
@@ -189,7 +147,8 @@ fn sample_is_valid_for_both_loaders() {
 /// depends on the machine is replaced (accounts, programs, paths, port).
 #[test]
 fn sample_with_every_example_enabled_is_valid_for_both_loaders() {
-    let dir = temp_dir();
+    let py = Daemon::builder(Impl::Python);
+    let dir = py.dir().to_path_buf();
     let sample = read(&repo_root().join("src/config/sample.conf"));
     let mut enabled = String::new();
     for line in sample.lines() {
@@ -209,7 +168,7 @@ fn sample_with_every_example_enabled_is_valid_for_both_loaders() {
     }
     // SAFETY: getuid(2) has no preconditions.
     let uid = unsafe { libc::getuid() }.to_string();
-    let text = rewrite(&enabled, "/tmp", &dir.path().display().to_string());
+    let text = rewrite(&enabled, "/tmp", &dir.display().to_string());
     let text = rewrite(&text, "user=supervisord", &format!("user={}", uid));
     let text = rewrite(&text, "user=nobody", &format!("user={}", uid));
     let text = rewrite(&text, "nobody:nogroup", &uid);
@@ -221,7 +180,7 @@ fn sample_with_every_example_enabled_is_valid_for_both_loaders() {
         "127.0.0.1:9001",
         &format!("127.0.0.1:{}", free_port()),
     );
-    let conf = dir.path().join("everything.conf");
+    let conf = dir.join("everything.conf");
     write(&conf, &text);
 
     let out = our_check(&conf);
@@ -233,7 +192,7 @@ fn sample_with_every_example_enabled_is_valid_for_both_loaders() {
     ] {
         assert!(out.contains(expect), "{:?} missing from:\n{}", expect, out);
     }
-    python_accepts(&conf, dir.path());
+    python_accepts(py, &conf);
 }
 
 #[test]
@@ -257,22 +216,22 @@ fn demo_conf_is_valid_for_both_loaders() {
         assert!(out.contains(expect), "{:?} missing from:\n{}", expect, out);
     }
 
-    let dir = temp_dir();
+    let py = Daemon::builder(Impl::Python);
     let text = read(&conf);
     let text = rewrite(
         &text,
         "%(here)s/../target/demo",
-        &dir.path().display().to_string(),
+        &py.dir().display().to_string(),
     );
     let text = rewrite(
         &text,
         "port=127.0.0.1:9001",
         &format!("port=127.0.0.1:{}", free_port()),
     );
-    let py_conf = dir.path().join("supervisord.conf");
+    let py_conf = py.dir().join("supervisord.conf");
     write(&py_conf, &text);
     our_check(&py_conf);
-    python_accepts(&py_conf, dir.path());
+    python_accepts(py, &py_conf);
 }
 
 #[test]
@@ -280,11 +239,11 @@ fn container_conf_is_valid_for_both_loaders() {
     let out = our_check(Path::new("conf/container.conf"));
     assert!(out.contains("app "), "{}", out);
 
-    let dir = temp_dir();
+    let py = Daemon::builder(Impl::Python);
     let text = read(&repo_root().join("conf/container.conf"));
-    let text = rewrite(&text, "/tmp/", &format!("{}/", dir.path().display()));
-    let py_conf = dir.path().join("container.conf");
+    let text = rewrite(&text, "/tmp/", &format!("{}/", py.dir().display()));
+    let py_conf = py.dir().join("container.conf");
     write(&py_conf, &text);
     our_check(&py_conf);
-    python_accepts(&py_conf, dir.path());
+    python_accepts(py, &py_conf);
 }

@@ -7,7 +7,6 @@
 mod util;
 
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use util::*;
 
@@ -28,46 +27,34 @@ fn status_field(pid: i32, field: &str) -> String {
 
 #[test]
 fn children_inherit_nothing_of_ours() {
-    let dir = temp_dir();
-    let port = free_port();
-    let conf = dir.path().join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\npidfile={d}/sd.pid\nnodaemon=true\nchildlogdir={d}\n\n\
-             [inet_http_server]\nport=127.0.0.1:{port}\n\n[unix_http_server]\nfile={d}/s.sock\n\n\
-             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
-             [program:plain]\ncommand=sleep 1000\n\n\
-             [program:withdir]\ncommand=sleep 1001\ndirectory={d}\numask=022\n",
-            d = dir.path().display(),
-            port = port
-        ),
-    )
-    .expect("config");
     let leaked = std::fs::File::open("/dev/null").expect("open");
     let leaked_fd = std::os::fd::AsRawFd::as_raw_fd(&leaked);
-    let mut cmd = Command::new(our_bin());
-    cmd.arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    // SAFETY: runs in the forked test child before exec; only signal,
-    // sigprocmask and fcntl, which are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::signal(libc::SIGUSR1, libc::SIG_IGN);
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGWINCH);
-            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-            // Keep the extra fd open across exec, as a careless parent would.
-            libc::fcntl(leaked_fd, libc::F_SETFD, 0);
-            Ok(())
-        });
-    }
-    let _guard = Guard::spawn(&mut cmd);
-    let log_path = dir.path().join("sd.log");
-    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let daemon = Daemon::builder(Impl::Ours)
+        .inet()
+        .unix("s.sock")
+        .sections(
+            "[program:plain]\ncommand=sleep 1000\n\n\
+             [program:withdir]\ncommand=sleep 1001\ndirectory=%(here)s\numask=022\n",
+        )
+        .prepare(move |cmd| {
+            // SAFETY: runs in the forked test child before exec; only
+            // signal, sigprocmask and fcntl, which are async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::signal(libc::SIGUSR1, libc::SIG_IGN);
+                    let mut set: libc::sigset_t = std::mem::zeroed();
+                    libc::sigemptyset(&mut set);
+                    libc::sigaddset(&mut set, libc::SIGWINCH);
+                    libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                    // Keep the extra fd open across exec, as a careless
+                    // parent would.
+                    libc::fcntl(leaked_fd, libc::F_SETFD, 0);
+                    Ok(())
+                });
+            }
+        })
+        .start();
+    let log = || daemon.log();
     assert!(
         wait_until(Duration::from_secs(15), || {
             let l = log();
@@ -109,27 +96,25 @@ fn children_inherit_nothing_of_ours() {
 /// The descriptors the daemon holds for `n` running programs without log
 /// files, once all are RUNNING.
 fn daemon_fds_with_programs(n: usize) -> usize {
-    let dir = temp_dir();
-    let mut sections = format!(
-        "[unix_http_server]\nfile={}/s.sock\n\n{RPCINTERFACE}",
-        dir.path().display()
-    );
+    let mut sections = String::new();
     for i in 0..n {
         sections.push_str(&format!(
             "[program:p{i}]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n"
         ));
     }
-    let guard = start_ours(&write_conf(dir.path(), &sections));
-    let log_path = dir.path().join("sd.log");
+    let daemon = Daemon::builder(Impl::Ours)
+        .unix("s.sock")
+        .sections(&sections)
+        .start();
     assert!(
         wait_until(Duration::from_secs(20), || {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let log = daemon.log();
             log.contains("supervisord started with pid")
                 && log.matches("entered RUNNING state").count() == n
         }),
         "{n} programs did not all reach RUNNING"
     );
-    std::fs::read_dir(format!("/proc/{}/fd", guard.pid()))
+    std::fs::read_dir(format!("/proc/{}/fd", daemon.pid()))
         .expect("fd dir")
         .count()
 }

@@ -10,23 +10,18 @@ use util::*;
 
 #[test]
 fn each_stop_signal_in_turn_then_sigkill() {
-    let dir = temp_dir();
-    let d = dir.path();
     // `polite` leaves on INT only; `deaf` ignores both and needs SIGKILL.
-    let conf = write_conf(
-        d,
-        &format!(
-            "[unix_http_server]\nfile={d}/s.sock\n\n\
-             [supervisorctl]\nserverurl=unix://{d}/s.sock\n\n{RPCINTERFACE}\
-             [program:polite]\ncommand=sh -c 'trap \"echo got-TERM\" TERM; trap \"echo got-INT; exit 0\" INT; while :; do sleep 0.1; done'\n\
-             startsecs=0\nstopsignal=TERM, INT\nstopwaitsecs=1\nstdout_logfile={d}/polite.log\n\n\
+    let daemon = Daemon::builder(Impl::Ours)
+        .unix("s.sock")
+        .ctl()
+        .sections(
+            "[program:polite]\ncommand=sh -c 'trap \"echo got-TERM\" TERM; trap \"echo got-INT; exit 0\" INT; while :; do sleep 0.1; done'\n\
+             startsecs=0\nstopsignal=TERM, INT\nstopwaitsecs=1\nstdout_logfile=%(here)s/polite.log\n\n\
              [program:deaf]\ncommand=sh -c 'trap \"\" TERM INT; while :; do sleep 0.1; done'\n\
              startsecs=0\nstopsignal=TERM INT\nstopwaitsecs=1\n",
-            d = d.display()
-        ),
-    );
-    let _daemon = start_ours(&conf);
-    let log = || std::fs::read_to_string(d.join("sd.log")).unwrap_or_default();
+        )
+        .start();
+    let log = || daemon.log();
     assert!(
         wait_until(Duration::from_secs(15), || {
             let l = log();
@@ -39,7 +34,7 @@ fn each_stop_signal_in_turn_then_sigkill() {
     let (code, out, err) = run_with_timeout(
         Command::new(our_bin())
             .args(["ctl", "-c"])
-            .arg(&conf)
+            .arg(daemon.conf())
             .args(["stop", "polite", "deaf"]),
         Duration::from_secs(30),
     );
@@ -47,7 +42,7 @@ fn each_stop_signal_in_turn_then_sigkill() {
     assert_eq!(out, "polite: stopped\ndeaf: stopped\n");
     let l = log();
     assert_eq!(
-        std::fs::read_to_string(d.join("polite.log")).unwrap_or_default(),
+        read_text(&daemon.dir().join("polite.log")),
         "got-TERM\ngot-INT\n"
     );
     assert!(

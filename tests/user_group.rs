@@ -11,27 +11,21 @@ use util::*;
 
 #[test]
 fn a_program_runs_with_the_group_given() {
-    // SAFETY: getuid cannot fail and touches no memory.
-    if unsafe { libc::getuid() } != 0 {
+    if !is_root() {
         eprintln!("skipped: switching users needs root");
         return;
     }
-    let dir = temp_dir();
-    let d = dir.path();
     // The logs are written by the daemon (root), the program only writes
     // to its pipe: nothing in the temp dir needs to be nobody's.
-    let conf = write_conf(
-        d,
-        &format!(
+    let daemon = Daemon::builder(Impl::Ours)
+        .sections(
             "[program:grouped]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody:root\n\
-             startsecs=0\nautorestart=false\nstdout_logfile={d}/grouped.log\n\n\
+             startsecs=0\nautorestart=false\nstdout_logfile=%(here)s/grouped.log\n\n\
              [program:plain]\ncommand=sh -c 'echo $(id -u) $(id -g)'\nuser=nobody\n\
-             startsecs=0\nautorestart=false\nstdout_logfile={d}/plain.log\n",
-            d = d.display()
-        ),
-    );
-    let _daemon = start_ours(&conf);
-    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap_or_default();
+             startsecs=0\nautorestart=false\nstdout_logfile=%(here)s/plain.log\n",
+        )
+        .start();
+    let read = |name: &str| read_text(&daemon.dir().join(name));
     assert!(
         wait_until(Duration::from_secs(15), || read("grouped.log")
             .ends_with('\n')
@@ -55,21 +49,9 @@ fn a_program_runs_with_the_group_given() {
 
 #[test]
 fn a_bad_group_is_a_config_error() {
-    let dir = temp_dir();
-    let d = dir.path();
-    let conf = d.join("supervisord.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "[supervisord]\nlogfile={d}/sd.log\n\n[program:x]\ncommand=true\nuser=root:nosuchgroup\n",
-            d = d.display()
-        ),
-    )
-    .expect("config");
-    let (code, out, err) = run_with_timeout(
-        Command::new(our_bin()).arg("-n").arg("-c").arg(&conf),
-        Duration::from_secs(20),
-    );
+    let (code, out, err) = Daemon::builder(Impl::Ours)
+        .sections("[program:x]\ncommand=true\nuser=root:nosuchgroup\n")
+        .run(Duration::from_secs(20));
     assert_eq!(code, Some(2), "{out}{err}");
     assert!(
         err.contains("Invalid group name nosuchgroup in section 'program:x'"),
