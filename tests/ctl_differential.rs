@@ -22,12 +22,12 @@ macro_rules! against_both {
     ($scenario:ident, $py:ident, $ours:ident) => {
         #[test]
         fn $py() {
-            $scenario(&util::pyref_bin("supervisord"));
+            $scenario(Impl::Python);
         }
 
         #[test]
         fn $ours() {
-            $scenario(&util::our_bin());
+            $scenario(Impl::Ours);
         }
     };
 }
@@ -62,10 +62,10 @@ against_both!(
 );
 
 /// Actions that do not change the daemon's state, and argument errors.
-fn read_only(daemon: &Path) {
-    let d = Daemon::start(daemon, "");
+fn read_only(imp: Impl) {
+    let d = start(imp, "");
     let mut rep = Report::default();
-    let dirs = [d.path()];
+    let dirs = [d.dir()];
     let norm = |s: &str| normalize(s, &dirs);
     let http = d.http_url();
     let cases: Vec<Vec<&str>> = vec![
@@ -177,10 +177,10 @@ struct Pair {
 }
 
 impl Pair {
-    fn start(daemon: &Path, extra: &str) -> Pair {
+    fn start(imp: Impl, extra: &str) -> Pair {
         Pair {
-            a: Daemon::start(daemon, extra),
-            b: Daemon::start(daemon, extra),
+            a: start(imp, extra),
+            b: start(imp, extra),
             rep: Report::default(),
         }
     }
@@ -188,7 +188,7 @@ impl Pair {
     fn step(&mut self, args: &[&str]) {
         let py = ctl(&py_ctl(), &self.a, args);
         let rs = ctl(&our_ctl(), &self.b, args);
-        let dirs = [self.a.path(), self.b.path()];
+        let dirs = [self.a.dir(), self.b.dir()];
         // Calls on several processes (`all`, `group:*`) answer in the
         // order the processes finish, which differs between two daemons.
         let several = args
@@ -208,8 +208,8 @@ impl Pair {
 
     /// Both daemons settle (a started program passes startsecs).
     fn settle(&self) {
-        self.a.wait_settled();
-        self.b.wait_settled();
+        wait_settled(&self.a);
+        wait_settled(&self.b);
     }
 
     fn finish(self) {
@@ -217,8 +217,8 @@ impl Pair {
     }
 }
 
-fn state_changes(daemon: &Path) {
-    let mut p = Pair::start(daemon, "");
+fn state_changes(imp: Impl) {
+    let mut p = Pair::start(imp, "");
     for args in [
         &["start", "manual"][..],
         &["start", "manual"],
@@ -269,19 +269,19 @@ fn state_changes(daemon: &Path) {
     p.finish();
 }
 
-fn config_changes(daemon: &Path) {
-    let mut p = Pair::start(daemon, "");
+fn config_changes(imp: Impl) {
+    let mut p = Pair::start(imp, "");
     p.step(&["reread"]);
     p.step(&["update"]);
     p.step(&["avail"]);
     // Add a program, change one, drop one, on both daemons.
     for d in [&p.a, &p.b] {
-        let text = std::fs::read_to_string(&d.conf).expect("read config");
+        let text = std::fs::read_to_string(d.conf()).expect("read config");
         let text = text
             .replace("[program:talker]", "[program:gone]")
             .replace("command=sleep 1000\nstartsecs=0\n\n[program:manual]", "command=sleep 999\nstartsecs=0\n\n[program:manual]")
             + "\n[program:newprog]\ncommand=sleep 1000\nstartsecs=0\n\n[program:later]\ncommand=sleep 1000\nautostart=false\n";
-        std::fs::write(&d.conf, text).expect("write config");
+        std::fs::write(d.conf(), text).expect("write config");
     }
     p.step(&["reread"]);
     p.step(&["avail"]);
@@ -296,22 +296,22 @@ fn config_changes(daemon: &Path) {
     p.step(&["reread"]);
     // A config the daemon cannot read: reread reports the fault string.
     for d in [&p.a, &p.b] {
-        let text = std::fs::read_to_string(&d.conf).expect("read config");
-        std::fs::write(&d.conf, text + "\n[program:broken]\n").expect("write config");
+        let text = std::fs::read_to_string(d.conf()).expect("read config");
+        std::fs::write(d.conf(), text + "\n[program:broken]\n").expect("write config");
     }
     p.step(&["reread"]);
     p.step(&["update"]);
     p.finish();
 }
 
-fn reload_and_shutdown(daemon: &Path) {
-    let mut p = Pair::start(daemon, "");
+fn reload_and_shutdown(imp: Impl) {
+    let mut p = Pair::start(imp, "");
     p.step(&["reload"]);
     p.settle();
     p.step(&["status"]);
     p.step(&["shutdown"]);
-    p.a.wait_gone();
-    p.b.wait_gone();
+    wait_gone(&mut p.a);
+    wait_gone(&mut p.b);
     p.step(&["shutdown"]);
     p.step(&["status"]);
     p.step(&["version"]);
@@ -328,8 +328,8 @@ fn reload_and_shutdown(daemon: &Path) {
     ] {
         let py = ctl(&py_ctl(), &p.a, &args_a);
         let rs = ctl(&our_ctl(), &p.b, &args_b);
-        let (pa, pb) = (p.a.port.to_string(), p.b.port.to_string());
-        let dirs = [p.a.path(), p.b.path()];
+        let (pa, pb) = (p.a.port().to_string(), p.b.port().to_string());
+        let dirs = [p.a.dir(), p.b.dir()];
         p.rep.compare(&format!("{:?}", args_b), &py, &rs, |s| {
             normalize(s, &dirs)
                 .replace(&pa, "<PORT>")
@@ -339,10 +339,10 @@ fn reload_and_shutdown(daemon: &Path) {
     p.finish();
 }
 
-fn auth(daemon: &Path) {
-    let d = Daemon::start_with(daemon, "", "username=user\npassword=secret");
+fn auth(imp: Impl) {
+    let d = start_with_auth(imp, "user", "secret");
     let mut rep = Report::default();
-    let dirs = [d.path()];
+    let dirs = [d.dir()];
     let norm = |s: &str| normalize(s, &dirs);
     let url = d.http_url();
     for args in [
@@ -391,9 +391,9 @@ fn run_until_then_interrupt(
     use std::sync::{Arc, Mutex};
     let mut cmd = Command::new(bin);
     cmd.arg("-c")
-        .arg(&d.conf)
+        .arg(d.conf())
         .args(args)
-        .current_dir(d.path())
+        .current_dir(d.dir())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -425,10 +425,7 @@ fn run_until_then_interrupt(
         args,
         needle
     );
-    // SAFETY: kill(2) on the pid of the child this test started.
-    unsafe {
-        libc::kill(g.pid(), libc::SIGINT);
-    }
+    util::signal(g.pid(), libc::SIGINT);
     let mut err = String::new();
     if let Some(mut e) = g.child.stderr.take() {
         let _ = e.read_to_string(&mut err);
@@ -439,13 +436,13 @@ fn run_until_then_interrupt(
         .lock()
         .map(|s| String::from_utf8_lossy(&s).into_owned())
         .unwrap_or_default();
-    (status.and_then(|s| s.code()), out, err)
+    (status.map(util::proc::exit_code), out, err)
 }
 
-fn tail_follow(daemon: &Path) {
-    let d = Daemon::start(daemon, "");
+fn tail_follow(imp: Impl) {
+    let d = start(imp, "");
     let mut rep = Report::default();
-    let dirs = [d.path()];
+    let dirs = [d.dir()];
     let norm = |s: &str| normalize(s, &dirs);
     for (args, needle) in [
         (vec!["tail", "-f", "talker"], "hello\n"),
@@ -470,17 +467,17 @@ fn tail_follow(daemon: &Path) {
 
 /// `fg`: typed lines reach the program's stdin and its output comes back;
 /// end of input leaves fg mode with the program still running.
-fn foreground(daemon: &Path) {
+fn foreground(imp: Impl) {
     use std::io::{Read, Write};
-    let p = Pair::start(daemon, "");
+    let p = Pair::start(imp, "");
     let mut rep = Report::default();
     let mut results = Vec::new();
     for (bin, d) in [(py_ctl(), &p.a), (our_ctl(), &p.b)] {
         let mut cmd = Command::new(&bin);
         cmd.arg("-c")
-            .arg(&d.conf)
+            .arg(d.conf())
             .args(["fg", "echoer"])
-            .current_dir(d.path())
+            .current_dir(d.dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -525,7 +522,7 @@ fn foreground(daemon: &Path) {
         let status = g.wait_exit(WAIT);
         let _ = reader.join();
         let out = seen.lock().map(|s| s.clone()).unwrap_or_default();
-        results.push((status.and_then(|s| s.code()), out, err));
+        results.push((status.map(util::proc::exit_code), out, err));
     }
     rep.compare("fg echoer", &results[0], &results[1], |s| s.to_string());
     // The program still runs after fg ends.
@@ -536,10 +533,10 @@ fn foreground(daemon: &Path) {
 
 /// The shell with stdin that is not a terminal: prompts without editing,
 /// `status` first, commands in order, EOF leaves; exit status always 0.
-fn interactive_piped(daemon: &Path) {
-    let d = Daemon::start(daemon, "");
+fn interactive_piped(imp: Impl) {
+    let d = start(imp, "");
     let mut rep = Report::default();
-    let dirs = [d.path()];
+    let dirs = [d.dir()];
     let norm = |s: &str| normalize(s, &dirs);
     for (args, script) in [
         (
@@ -631,16 +628,7 @@ fn without_a_daemon() {
 }
 
 fn run_piped(bin: &Path, cwd: &Path, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    use std::io::Write;
     let mut cmd = Command::new(bin);
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut g = Guard::spawn(&mut cmd);
-    if let Some(mut i) = g.child.stdin.take() {
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    collect(g)
+    cmd.args(args).current_dir(cwd);
+    util::run_with_input(&mut cmd, stdin, WAIT)
 }

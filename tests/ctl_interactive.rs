@@ -13,18 +13,18 @@ use std::path::Path;
 use std::process::Command;
 
 fn session(ctl_bin: &Path, d: &Daemon, tag: &str) {
-    let conf = d.path().join(format!("ctl-{}.conf", tag));
-    let history = d.path().join(format!("history-{}", tag));
+    let conf = d.dir().join(format!("ctl-{}.conf", tag));
+    let history = d.dir().join(format!("history-{}", tag));
     std::fs::write(
         &conf,
         format!(
             "[supervisorctl]\nserverurl={}\nprompt=mine\nhistory_file={}\n",
-            d.sock_url(),
+            d.unix_url(),
             history.display()
         ),
     )
     .expect("write ctl config");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ctl/pty_session.py");
+    let script = util::test_file("ctl/pty_session.py");
     let mut cmd = Command::new(util::pyref_bin("python"));
     cmd.arg(&script).arg(ctl_bin).arg(&conf);
     if tag == "ours" {
@@ -54,7 +54,7 @@ fn session(ctl_bin: &Path, d: &Daemon, tag: &str) {
 
 #[test]
 fn shell_in_a_pty() {
-    let d = Daemon::start(&util::pyref_bin("supervisord"), "");
+    let d = start(Impl::Python, "");
     session(&py_ctl(), &d, "py");
     session(&our_ctl(), &d, "ours");
 }

@@ -1,12 +1,13 @@
-//! Shared by the supervisorctl tests: a daemon under test on a temp config,
+//! Shared by the supervisorctl tests: a daemon under test on PROGRAMS,
 //! running a client, and the normalization that lets two runs be compared
 //! byte for byte (pids, uptimes, dates, temp dirs, Python's traceback
 //! frame, the program name in usage lines).
 #![allow(dead_code)]
 
-use super::util::{self, pyref_bin, temp_dir, wait_until, Guard};
+use super::util::{self, pyref_bin, run_with_input, run_with_timeout, temp_dir, wait_until};
+pub use super::util::{Daemon, Impl};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -60,114 +61,54 @@ command=sleep 1000
 autostart=false
 ";
 
-/// A supervisord (Python's or ours) on its own temp dir, unix socket and
-/// loopback port.
-pub struct Daemon {
-    pub dir: tempfile::TempDir,
-    pub conf: PathBuf,
-    pub port: u16,
-    pub bin: PathBuf,
-    guard: Option<Guard>,
+/// A supervisord (Python's or ours) on PROGRAMS plus `extra` config, with
+/// a unix socket (the `[supervisorctl]` serverurl) and a loopback port,
+/// once every autostarted program has settled.
+pub fn start(imp: Impl, extra: &str) -> Daemon {
+    settled(builder(imp, extra).start())
 }
 
-impl Daemon {
-    /// Starts `bin` in the foreground on PROGRAMS plus `extra` config and
-    /// waits until every autostarted program has settled.
-    pub fn start(bin: &Path, extra: &str) -> Daemon {
-        Self::start_with(bin, extra, "")
-    }
+/// Like `start`, with basic auth on the port.
+pub fn start_with_auth(imp: Impl, user: &str, password: &str) -> Daemon {
+    settled(builder(imp, "").auth(user, password).start())
+}
 
-    /// Like `start`, with extra `[inet_http_server]` lines (auth).
-    pub fn start_with(bin: &Path, programs_extra: &str, inet_extra: &str) -> Daemon {
-        let dir = temp_dir();
-        let port = util::free_port();
-        let conf = dir.path().join("supervisord.conf");
-        let text = format!(
-            "[supervisord]
-logfile=%(here)s/sd.log
-pidfile=%(here)s/sd.pid
-childlogdir=%(here)s
-nodaemon=true
-silent=true
+fn builder(imp: Impl, extra: &str) -> util::DaemonBuilder {
+    Daemon::builder(imp)
+        .supervisord("silent=true")
+        .inet()
+        .unix("sock")
+        .ctl()
+        .sections(&format!("{PROGRAMS}\n{extra}\n"))
+}
 
-[unix_http_server]
-file=%(here)s/sock
+fn settled(d: Daemon) -> Daemon {
+    wait_settled(&d);
+    d
+}
 
-[inet_http_server]
-port=127.0.0.1:{port}
-{inet_extra}
+/// Waits until the server answers and no program is STARTING (quick
+/// and bad have given up, the others run).
+pub fn wait_settled(d: &Daemon) {
+    let ok = wait_until(WAIT, || {
+        let (_, out, _) = ctl(&pyref_bin("supervisorctl"), d, &["status"]);
+        out.contains("quick ")
+            && out.contains("FATAL")
+            && !out.contains("STARTING")
+            && !out.contains("BACKOFF")
+            && !out.contains("refused")
+            && !out.contains("no such file")
+    });
+    assert!(ok, "{} daemon did not settle:\n{}", d.name(), d.output());
+}
 
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/sock
-
-{PROGRAMS}
-{programs_extra}
-"
-        );
-        std::fs::write(&conf, text).expect("write config");
-        let mut d = Daemon {
-            dir,
-            conf,
-            port,
-            bin: bin.to_path_buf(),
-            guard: None,
-        };
-        d.spawn();
-        d
-    }
-
-    fn spawn(&mut self) {
-        let mut cmd = Command::new(&self.bin);
-        cmd.arg("-c")
-            .arg(&self.conf)
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        self.guard = Some(Guard::spawn(&mut cmd));
-        self.wait_settled();
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn sock_url(&self) -> String {
-        format!("unix://{}/sock", self.path().display())
-    }
-
-    pub fn http_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Waits until the server answers and no program is STARTING (quick
-    /// and bad have given up, the others run).
-    pub fn wait_settled(&self) {
-        let ok = wait_until(WAIT, || {
-            let (_, out, _) = ctl(&pyref_bin("supervisorctl"), self, &["status"]);
-            out.contains("quick ")
-                && out.contains("FATAL")
-                && !out.contains("STARTING")
-                && !out.contains("BACKOFF")
-                && !out.contains("refused")
-                && !out.contains("no such file")
-        });
-        assert!(ok, "daemon {} did not settle", self.bin.display());
-    }
-
-    /// Waits until the daemon process has exited (after `shutdown`).
-    pub fn wait_gone(&mut self) {
-        if let Some(g) = self.guard.as_mut() {
-            assert!(g.wait_exit(WAIT).is_some(), "daemon did not exit");
-        }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.path().join("sd.log")).unwrap_or_default()
-    }
+/// Waits until the daemon process has exited (after `shutdown`).
+pub fn wait_gone(d: &mut Daemon) {
+    assert!(
+        d.wait_exit(WAIT).is_some(),
+        "{} daemon did not exit",
+        d.name()
+    );
 }
 
 /// Our supervisorctl, linked under that name in a dir that lives as long
@@ -185,8 +126,8 @@ pub fn py_ctl() -> PathBuf {
 /// Runs a client with `-c <daemon conf>` and `args`; (code, stdout, stderr).
 pub fn ctl(bin: &Path, d: &Daemon, args: &[&str]) -> (Option<i32>, String, String) {
     let mut cmd = Command::new(bin);
-    cmd.arg("-c").arg(&d.conf).args(args).current_dir(d.path());
-    util::run_with_timeout(&mut cmd, WAIT)
+    cmd.arg("-c").arg(d.conf()).args(args).current_dir(d.dir());
+    run_with_timeout(&mut cmd, WAIT)
 }
 
 /// Runs a client with `args` and `stdin` text.
@@ -196,54 +137,9 @@ pub fn ctl_stdin(
     args: &[&str],
     stdin: &str,
 ) -> (Option<i32>, String, String) {
-    use std::io::Write;
     let mut cmd = Command::new(bin);
-    cmd.arg("-c")
-        .arg(&d.conf)
-        .args(args)
-        .current_dir(d.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut g = Guard::spawn(&mut cmd);
-    if let Some(mut i) = g.child.stdin.take() {
-        let _ = i.write_all(stdin.as_bytes());
-    }
-    collect(g)
-}
-
-/// Waits for a started client and collects its output.
-pub fn collect(mut g: Guard) -> (Option<i32>, String, String) {
-    let out = g.child.stdout.take();
-    let err = g.child.stderr.take();
-    let t_out = std::thread::spawn(move || read_all(out));
-    let t_err = std::thread::spawn(move || read_all(err));
-    let status = g.wait_exit(WAIT);
-    drop(g);
-    (
-        status.and_then(|s| s.code().or(s.signal_code_as_neg())),
-        t_out.join().unwrap_or_default(),
-        t_err.join().unwrap_or_default(),
-    )
-}
-
-trait SignalCode {
-    fn signal_code_as_neg(&self) -> Option<i32>;
-}
-
-impl SignalCode for std::process::ExitStatus {
-    fn signal_code_as_neg(&self) -> Option<i32> {
-        use std::os::unix::process::ExitStatusExt;
-        self.signal().map(|s| -s)
-    }
-}
-
-fn read_all<R: std::io::Read>(r: Option<R>) -> String {
-    let mut s = Vec::new();
-    if let Some(mut r) = r {
-        let _ = r.read_to_end(&mut s);
-    }
-    String::from_utf8_lossy(&s).into_owned()
+    cmd.arg("-c").arg(d.conf()).args(args).current_dir(d.dir());
+    run_with_input(&mut cmd, stdin, WAIT)
 }
 
 /// Replaces every match of a simple pattern: `pat` is literal text with
@@ -369,13 +265,4 @@ impl Report {
             self.failures.join("\n")
         );
     }
-}
-
-/// The daemons the matrix runs against: Python's and ours.
-pub fn daemons_under_test() -> Vec<PathBuf> {
-    let mut v = vec![pyref_bin("supervisord")];
-    {
-        v.push(util::our_bin());
-    }
-    v
 }
