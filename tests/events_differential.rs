@@ -9,11 +9,8 @@
 mod harness;
 mod util;
 
-use std::path::Path;
-
-use harness::{has, read_records, recorder_section, s, wait_records, Daemon, Rec};
+use harness::{daemon, has, read_records, recorder_section, s, wait_records, Impl, Rec};
 use supervisord::rpc::xmlrpc::Value;
-use util::{our_bin, pyref_bin, temp_dir};
 
 const EVENTS: &str = "PROCESS_STATE,PROCESS_GROUP,REMOTE_COMMUNICATION,\
                       SUPERVISOR_STATE_CHANGE,PROCESS_LOG,PROCESS_COMMUNICATION";
@@ -43,11 +40,14 @@ fn count(recs: &[Rec], name: &str, process: &str) -> usize {
 }
 
 /// Runs the scenario on `bin`; returns the recorded events.
-fn scenario(bin: &Path) -> Vec<Rec> {
-    let dir = temp_dir();
-    let out = dir.path().join("events.txt");
+fn scenario(imp: Impl) -> Vec<Rec> {
+    let builder = daemon(imp);
+    let dir = builder.dir().to_path_buf();
+    let out = dir.join("events.txt");
     let listener = recorder_section("rec", &out, "record", EVENTS, "buffer_size=50");
-    let mut d = Daemon::start(bin, dir.path(), &format!("{}{listener}", programs()));
+    let mut d = builder
+        .sections(&format!("{}{listener}", programs()))
+        .start();
     let wait = |what: &str, pred: &dyn Fn(&[Rec]) -> bool| wait_records(&d, &out, what, pred);
 
     wait("the listener RUNNING", &|r| {
@@ -183,19 +183,14 @@ fn scenario(bin: &Path) -> Vec<Rec> {
     });
 
     let st = d.stop();
-    assert_eq!(
-        st.and_then(|s| s.code()),
-        Some(0),
-        "{} exit status",
-        bin.display()
-    );
+    assert_eq!(st, Some(0), "{} exit status", imp.name());
     read_records(&out)
 }
 
 #[test]
 fn event_streams_match_python() {
-    let python = scenario(&pyref_bin("supervisord"));
-    let ours = scenario(&our_bin());
+    let python = scenario(Impl::Python);
+    let ours = scenario(Impl::Ours);
     for (who, recs) in [("python", &python), ("ours", &ours)] {
         assert!(
             recs.windows(2).all(|w| w[0].serial() < w[1].serial()),
@@ -261,14 +256,19 @@ fn messages(log: &str) -> Vec<String> {
     out
 }
 
-fn listener_log(bin: &Path) -> (Vec<String>, String) {
-    let dir = temp_dir();
-    let out = dir.path().join("picky.txt");
-    let mut d = Daemon::start(
-        bin,
-        dir.path(),
-        &recorder_section("picky", &out, "fail-once", "REMOTE_COMMUNICATION", ""),
-    );
+fn listener_log(imp: Impl) -> (Vec<String>, String) {
+    let builder = daemon(imp);
+    let dir = builder.dir().to_path_buf();
+    let out = dir.join("picky.txt");
+    let mut d = builder
+        .sections(&recorder_section(
+            "picky",
+            &out,
+            "fail-once",
+            "REMOTE_COMMUNICATION",
+            "",
+        ))
+        .start();
     d.wait_state("picky", "RUNNING");
     d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("one")]);
     wait_records(&d, &out, "one, twice", |r| r.len() == 2);
@@ -276,7 +276,7 @@ fn listener_log(bin: &Path) -> (Vec<String>, String) {
     wait_records(&d, &out, "two", |r| r.len() == 3);
     assert!(
         d.wait_log("picky: BUSY -> ACKNOWLEDGED\n")
-            && harness::wait_until_count(&d, "picky: ACKNOWLEDGED -> READY", 4),
+            && d.wait_log_count("picky: ACKNOWLEDGED -> READY", 4),
         "{}",
         d.log()
     );
@@ -286,8 +286,8 @@ fn listener_log(bin: &Path) -> (Vec<String>, String) {
 
 #[test]
 fn listener_log_lines_match_python() {
-    let (python, python_log) = listener_log(&pyref_bin("supervisord"));
-    let (ours, our_log) = listener_log(&our_bin());
+    let (python, python_log) = listener_log(Impl::Python);
+    let (ours, our_log) = listener_log(Impl::Ours);
     // Each chunk a listener writes is logged once (DEBG 'x' stdout output).
     for (who, log) in [("python", &python_log), ("ours", &our_log)] {
         let m = messages(log);

@@ -8,15 +8,16 @@
 mod harness;
 mod util;
 
-use std::path::Path;
 use std::time::Duration;
 
-use harness::{find, has, python, read_records, recorder_section, s, wait_records, Daemon, Rec};
+use harness::{
+    daemon, find, has, python, read_records, recorder_section, s, wait_records, Impl, Rec,
+};
 use supervisord::rpc::xmlrpc::Value;
-use util::{our_bin, pyref_bin, temp_dir, wait_until};
+use util::{pyref_bin, wait_until};
 
-fn both() -> [std::path::PathBuf; 2] {
-    [our_bin(), pyref_bin("supervisord")]
+fn both() -> [Impl; 2] {
+    [Impl::Ours, Impl::Python]
 }
 
 fn count(recs: &[Rec], name: &str) -> usize {
@@ -38,16 +39,17 @@ fn programs() -> String {
         .to_string()
 }
 
-fn recorder_scenario(bin: &Path) {
-    let dir = temp_dir();
-    let out = dir.path().join("events.txt");
+fn recorder_scenario(imp: Impl) {
+    let builder = daemon(imp);
+    let dir = builder.dir().to_path_buf();
+    let out = dir.join("events.txt");
     let body = format!(
         "{}{}",
         programs(),
         recorder_section("rec", &out, "record", ALL_BUT_TICK, "")
     );
-    let mut d = Daemon::start(bin, dir.path(), &body);
-    let who = bin.display().to_string();
+    let mut d = builder.sections(&body).start();
+    let who = imp.name().to_string();
 
     // Start-up: every group added, the daemon RUNNING, prog through
     // STARTING to RUNNING after startsecs.
@@ -196,7 +198,7 @@ fn recorder_scenario(bin: &Path) {
     );
     // (Python keeps output shorter than the BEGIN token buffered, so the
     // text after END is long.)
-    let comm_log = dir.path().join("comm.out");
+    let comm_log = dir.join("comm.out");
     assert!(
         wait_until(harness::WAIT, || std::fs::read_to_string(&comm_log)
             .unwrap_or_default()
@@ -274,7 +276,7 @@ fn recorder_scenario(bin: &Path) {
     // Shutdown: SUPERVISOR_STATE_CHANGE_STOPPING reaches the listener,
     // which stops last.
     let st = d.stop();
-    assert_eq!(st.and_then(|s| s.code()), Some(0), "{who}: exit status");
+    assert_eq!(st, Some(0), "{who}: exit status");
     let recs = read_records(&out);
     let ev = find(&recs, "SUPERVISOR_STATE_CHANGE_STOPPING", &[])
         .unwrap_or_else(|| panic!("{who}: no SUPERVISOR_STATE_CHANGE_STOPPING: {recs:#?}"));
@@ -283,8 +285,8 @@ fn recorder_scenario(bin: &Path) {
 
 #[test]
 fn childutils_recorder_gets_every_event_with_pythons_payloads() {
-    for bin in both() {
-        recorder_scenario(&bin);
+    for imp in both() {
+        recorder_scenario(imp);
     }
 }
 
@@ -293,14 +295,13 @@ fn childutils_recorder_gets_every_event_with_pythons_payloads() {
 
 #[test]
 fn tick_5_listener_acknowledges_twice() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("ticks.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section("ticker", &out, "record", "TICK_5", ""),
-        );
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("ticks.txt");
+        let d = builder
+            .sections(&recorder_section("ticker", &out, "record", "TICK_5", ""))
+            .start();
         assert!(
             wait_until(Duration::from_secs(16), || d
                 .log()
@@ -309,14 +310,14 @@ fn tick_5_listener_acknowledges_twice() {
                 >= 2
                 || read_records(&out).len() >= 2),
             "{}: fewer than two TICK_5 in 16 s; log:\n{}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
         // The second one is acknowledged too.
         assert!(
             d.wait_log("ticker: BUSY -> ACKNOWLEDGED"),
             "{}: {}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
         let recs = read_records(&out);
@@ -327,7 +328,7 @@ fn tick_5_listener_acknowledges_twice() {
                 when % 5,
                 0,
                 "{}: when floored to 5 s: {}",
-                bin.display(),
+                imp.name(),
                 r.payload
             );
         }
@@ -340,20 +341,25 @@ fn tick_5_listener_acknowledges_twice() {
 
 #[test]
 fn rejected_event_is_sent_again_with_the_same_serial() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("fail.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section("picky", &out, "fail-once", "REMOTE_COMMUNICATION", ""),
-        );
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("fail.txt");
+        let d = builder
+            .sections(&recorder_section(
+                "picky",
+                &out,
+                "fail-once",
+                "REMOTE_COMMUNICATION",
+                "",
+            ))
+            .start();
         d.wait_state("picky", "RUNNING");
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("once")]);
         let recs = wait_records(&d, &out, "the event twice", |r| r.len() >= 2);
         assert_eq!(recs[0].payload, "type:t\nonce");
         assert_eq!(recs[1].payload, "type:t\nonce");
-        assert_eq!(recs[0].serial(), recs[1].serial(), "{}", bin.display());
+        assert_eq!(recs[0].serial(), recs[1].serial(), "{}", imp.name());
         assert_eq!(recs[0].header("poolserial"), recs[1].header("poolserial"));
         assert_eq!(recs[0].listener_pid, recs[1].listener_pid);
         assert!(d.wait_log("picky: event was rejected"), "{}", d.log());
@@ -363,31 +369,30 @@ fn rejected_event_is_sent_again_with_the_same_serial() {
 
 #[test]
 fn event_held_by_a_dying_listener_goes_to_its_next_instance() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("die.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("die.txt");
+        let d = builder
+            .sections(&recorder_section(
                 "mortal",
                 &out,
                 "die-once",
                 "REMOTE_COMMUNICATION",
                 "startsecs=0\nautorestart=true",
-            ),
-        );
+            ))
+            .start();
         d.wait_state("mortal", "RUNNING");
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("precious")]);
         let recs = wait_records(&d, &out, "the event twice", |r| r.len() >= 2);
         assert_eq!(recs[0].payload, "type:t\nprecious");
         assert_eq!(recs[1].payload, "type:t\nprecious");
-        assert_eq!(recs[0].serial(), recs[1].serial(), "{}", bin.display());
+        assert_eq!(recs[0].serial(), recs[1].serial(), "{}", imp.name());
         assert_ne!(
             recs[0].listener_pid,
             recs[1].listener_pid,
             "{}: the second copy goes to the restarted listener",
-            bin.display()
+            imp.name()
         );
         assert!(d.wait_log("mortal: event was processed"), "{}", d.log());
     }
@@ -395,20 +400,19 @@ fn event_held_by_a_dying_listener_goes_to_its_next_instance() {
 
 #[test]
 fn full_buffer_discards_the_oldest_event_with_an_error() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("never.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("never.txt");
+        let d = builder
+            .sections(&recorder_section(
                 "mute",
                 &out,
                 "never",
                 "REMOTE_COMMUNICATION",
                 "buffer_size=2",
-            ),
-        );
+            ))
+            .start();
         d.wait_state("mute", "RUNNING");
         for i in 0..4 {
             d.call(
@@ -419,7 +423,7 @@ fn full_buffer_discards_the_oldest_event_with_an_error() {
         assert!(
             d.wait_log("ERRO pool mute event buffer overflowed, discarding event "),
             "{}: no overflow line:\n{}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
         let log = d.log();
@@ -427,26 +431,28 @@ fn full_buffer_discards_the_oldest_event_with_an_error() {
             .lines()
             .filter(|l| l.contains("event buffer overflowed"))
             .collect();
-        assert_eq!(lines.len(), 2, "{}: {lines:?}", bin.display());
+        assert_eq!(lines.len(), 2, "{}: {lines:?}", imp.name());
     }
 }
 
 #[test]
 fn numprocs_listeners_share_one_pool() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("pair.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("pair.txt");
+        // The 20 events are sent as fast as the daemon answers: a buffer
+        // for all of them, so none is discarded while both listeners are
+        // busy (the default holds 10, and that is another test).
+        let d = builder
+            .sections(&recorder_section(
                 "pair",
                 &out,
                 "record",
                 "REMOTE_COMMUNICATION",
-                "numprocs=2\nprocess_name=%(program_name)s_%(process_num)s",
-            ),
-        );
+                "numprocs=2\nprocess_name=%(program_name)s_%(process_num)s\nbuffer_size=20",
+            ))
+            .start();
         d.wait_state("pair:pair_0", "RUNNING");
         d.wait_state("pair:pair_1", "RUNNING");
         // Each event goes to exactly one of the two, with the pool's serial.
@@ -457,16 +463,11 @@ fn numprocs_listeners_share_one_pool() {
             );
         }
         let recs = wait_records(&d, &out, "20 events", |r| r.len() >= 20);
-        assert_eq!(recs.len(), 20, "{}", bin.display());
+        assert_eq!(recs.len(), 20, "{}", imp.name());
         let mut serials: Vec<String> = recs.iter().map(|r| r.header("poolserial").into()).collect();
         serials.sort_by_key(|s| s.parse::<u64>().unwrap());
         let want: Vec<String> = (0..20).map(|i| i.to_string()).collect();
-        assert_eq!(
-            serials,
-            want,
-            "{}: one pool, one serial each",
-            bin.display()
-        );
+        assert_eq!(serials, want, "{}: one pool, one serial each", imp.name());
         assert!(recs.iter().all(|r| r.header("pool") == "pair"));
         let pids: std::collections::BTreeSet<i32> = recs.iter().map(|r| r.listener_pid).collect();
         let p0 = d.proc_pid("pair:pair_0") as i32;
@@ -477,21 +478,26 @@ fn numprocs_listeners_share_one_pool() {
 
 #[test]
 fn protocol_violation_makes_the_listener_unknown() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("rude.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section("rude", &out, "violate", "REMOTE_COMMUNICATION", ""),
-        );
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("rude.txt");
+        let d = builder
+            .sections(&recorder_section(
+                "rude",
+                &out,
+                "violate",
+                "REMOTE_COMMUNICATION",
+                "",
+            ))
+            .start();
         assert!(
             d.wait_log(
                 "WARN rude: has entered the UNKNOWN state and will no longer receive events, \
                  this usually indicates the process violated the eventlistener protocol"
             ),
             "{}:\n{}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
         assert!(
@@ -500,9 +506,17 @@ fn protocol_violation_makes_the_listener_unknown() {
             d.log()
         );
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("lost")]);
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(read_records(&out).is_empty());
-        assert!(!d.log().contains("sent to listener rude"), "{}", d.log());
+        // Nothing reaches the listener within 300 ms.
+        let reached = wait_until(Duration::from_millis(300), || {
+            !read_records(&out).is_empty() || d.log().contains("sent to listener rude")
+        });
+        assert!(
+            !reached,
+            "{}: {:?}\n{}",
+            imp.name(),
+            read_records(&out),
+            d.log()
+        );
     }
 }
 
@@ -511,10 +525,11 @@ fn protocol_violation_makes_the_listener_unknown() {
 
 #[test]
 fn crashmail_mails_when_a_program_is_killed() {
-    for bin in both() {
-        let dir = temp_dir();
-        let mail = dir.path().join("mail.txt");
-        let sendmail = dir.path().join("fake_sendmail");
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let mail = dir.join("mail.txt");
+        let sendmail = dir.join("fake_sendmail");
         std::fs::write(&sendmail, format!("#!/bin/sh\ncat >> {}\n", mail.display())).unwrap();
         std::fs::set_permissions(
             &sendmail,
@@ -529,7 +544,7 @@ fn crashmail_mails_when_a_program_is_killed() {
             cm = pyref_bin("crashmail").display(),
             sm = sendmail.display()
         );
-        let d = Daemon::start(&bin, dir.path(), &body);
+        let d = builder.sections(&body).start();
         d.wait_state("victim", "RUNNING");
         d.wait_state("crashmail", "RUNNING");
         d.call("supervisor.signalProcess", &[s("victim"), s("KILL")]);
@@ -538,7 +553,7 @@ fn crashmail_mails_when_a_program_is_killed() {
                 .unwrap_or_default()
                 .contains("unexpectedly")),
             "{}: no mail; log:\n{}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
         let text = std::fs::read_to_string(&mail).unwrap();
@@ -553,8 +568,8 @@ fn crashmail_mails_when_a_program_is_killed() {
 
 #[test]
 fn memmon_restarts_a_program_over_its_limit() {
-    for bin in both() {
-        let dir = temp_dir();
+    for imp in both() {
+        let builder = daemon(imp);
         let body = format!(
             "[program:hog]\ncommand={py} -c \"import time; x = bytearray(30 * 1024 * 1024); time.sleep(1000)\"\n\
              startsecs=0\n\n\
@@ -562,7 +577,7 @@ fn memmon_restarts_a_program_over_its_limit() {
             py = python().display(),
             mm = pyref_bin("memmon").display(),
         );
-        let d = Daemon::start(&bin, dir.path(), &body);
+        let d = builder.sections(&body).start();
         d.wait_state("hog", "RUNNING");
         let first = d.proc_pid("hog");
         assert!(
@@ -571,7 +586,7 @@ fn memmon_restarts_a_program_over_its_limit() {
                 now != 0 && now != first
             }),
             "{}: memmon did not restart hog within 16 s; log:\n{}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
     }
@@ -579,29 +594,24 @@ fn memmon_restarts_a_program_over_its_limit() {
 
 #[test]
 fn shell_listener_on_fatal_shuts_supervisord_down() {
-    for bin in both() {
-        let dir = temp_dir();
+    for imp in both() {
+        let builder = daemon(imp);
         let body = "[program:nonexistent]\ncommand=%(here)s/no-such-program\nstartsecs=0\nstartretries=1\n\n\
              [eventlistener:fatalexit]\n\
              command=sh -c 'printf \"READY\\n\"; while read line; do kill -15 $PPID; done < /dev/stdin'\n\
              events=PROCESS_STATE_FATAL\n";
-        let mut d = Daemon::start(&bin, dir.path(), body);
+        let mut d = builder.sections(body).start();
         let pid = d.pid();
-        let guard = d.guard.as_mut().unwrap();
-        let st = guard.wait_exit(harness::WAIT);
-        let kids = harness::descendants(pid);
+        let st = d.wait_exit(harness::WAIT);
+        let kids = util::descendants(pid);
         assert_eq!(
-            st.and_then(|s| s.code()),
+            st,
             Some(0),
             "{}: supervisord did not exit 0; log:\n{}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
-        assert!(
-            kids.is_empty(),
-            "{}: children left: {kids:?}",
-            bin.display()
-        );
+        assert!(kids.is_empty(), "{}: children left: {kids:?}", imp.name());
         let log = d.log();
         assert!(
             log.contains("gave up: nonexistent entered FATAL state"),
@@ -651,26 +661,41 @@ fn switches_between(
         .sum()
 }
 
+/// The switches `pid` makes in the next `window`: the measurement itself,
+/// so it takes that long.
+fn switches_during(pid: i32, window: Duration) -> u64 {
+    let before = voluntary_switches(pid);
+    std::thread::sleep(window);
+    switches_between(&before, &voluntary_switches(pid))
+}
+
+/// Waits (bounded) until `pid` goes a whole 300 ms without a voluntary
+/// context switch: the last call and the last event have been dealt with.
+fn wait_quiet(pid: i32) {
+    let quiet = wait_until(harness::WAIT, || {
+        switches_during(pid, Duration::from_millis(300)) == 0
+    });
+    assert!(quiet, "the daemon never went 300 ms without waking up");
+}
+
 #[test]
 fn idle_daemon_with_a_process_state_pool_does_not_wake_up() {
-    let dir = temp_dir();
-    let out = dir.path().join("idle.txt");
+    let builder = daemon(Impl::Ours);
+    let dir = builder.dir().to_path_buf();
+    let out = dir.join("idle.txt");
     let body = format!(
         "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n\n{}",
         recorder_section("quiet", &out, "record", "PROCESS_STATE", "")
     );
-    let d = Daemon::start(&our_bin(), dir.path(), &body);
+    let d = builder.sections(&body).start();
     d.wait_state("sleeper", "RUNNING");
     d.wait_state("quiet", "RUNNING");
     wait_records(&d, &out, "sleeper RUNNING", |r| {
         has(r, "PROCESS_STATE_RUNNING", &[("processname", "sleeper")])
     });
-    // Let the last RPC connection and acknowledgement settle.
-    std::thread::sleep(Duration::from_millis(500));
-    let before = voluntary_switches(d.pid());
-    std::thread::sleep(Duration::from_secs(3));
-    let after = voluntary_switches(d.pid());
-    let switches = switches_between(&before, &after);
+    // Once the last RPC connection and acknowledgement have settled.
+    wait_quiet(d.pid());
+    let switches = switches_during(d.pid(), Duration::from_secs(3));
     assert!(
         switches <= 2,
         "{} voluntary context switches in 3 idle seconds (threads: {:?})",
@@ -694,20 +719,19 @@ fn idle_daemon_with_a_process_state_pool_does_not_wake_up() {
 
 #[test]
 fn overflow_discards_the_oldest_buffered_event() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("hold.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("hold.txt");
+        let d = builder
+            .sections(&recorder_section(
                 "holder",
                 &out,
                 "hold",
                 "REMOTE_COMMUNICATION",
                 "buffer_size=2",
-            ),
-        );
+            ))
+            .start();
         d.wait_state("holder", "RUNNING");
         // e0 goes to the listener, which holds it; e1, e2 fill the buffer,
         // e3 pushes e1 out.
@@ -722,13 +746,13 @@ fn overflow_discards_the_oldest_buffered_event() {
         assert!(
             d.wait_log("pool holder event buffer overflowed, discarding event "),
             "{}: {}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
-        std::fs::write(dir.path().join("hold.txt.go"), "").unwrap();
+        std::fs::write(dir.join("hold.txt.go"), "").unwrap();
         let recs = wait_records(&d, &out, "e2 and e3", |r| r.len() >= 3);
         let bodies: Vec<&str> = recs.iter().map(|r| r.body()).collect();
-        assert_eq!(bodies, ["e0", "e2", "e3"], "{}", bin.display());
+        assert_eq!(bodies, ["e0", "e2", "e3"], "{}", imp.name());
         // The line names the serial of the event dropped: one between e0's
         // and e2's.
         let log = d.log();
@@ -749,20 +773,25 @@ fn overflow_discards_the_oldest_buffered_event() {
 
 #[test]
 fn bad_result_line_rejects_the_event_and_makes_the_listener_unknown() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("bad.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section("sloppy", &out, "bad-result", "REMOTE_COMMUNICATION", ""),
-        );
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("bad.txt");
+        let d = builder
+            .sections(&recorder_section(
+                "sloppy",
+                &out,
+                "bad-result",
+                "REMOTE_COMMUNICATION",
+                "",
+            ))
+            .start();
         d.wait_state("sloppy", "RUNNING");
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("x")]);
         assert!(
             d.wait_log("WARN sloppy: bad result line: 'RESULT abc'"),
             "{}: {}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
         assert!(
@@ -773,7 +802,7 @@ fn bad_result_line_rejects_the_event_and_makes_the_listener_unknown() {
         assert!(
             d.wait_log("rebuffering event "),
             "{}: {}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
     }
@@ -781,30 +810,29 @@ fn bad_result_line_rejects_the_event_and_makes_the_listener_unknown() {
 
 #[test]
 fn listener_stdout_log_holds_the_protocol_text() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("proto.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("proto.txt");
+        let d = builder
+            .sections(&recorder_section(
                 "talkative",
                 &out,
                 "fail-once",
                 "REMOTE_COMMUNICATION",
                 "stdout_logfile=%(here)s/talkative.out",
-            ),
-        );
+            ))
+            .start();
         d.wait_state("talkative", "RUNNING");
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("x")]);
         wait_records(&d, &out, "two copies", |r| r.len() >= 2);
-        let path = dir.path().join("talkative.out");
+        let path = dir.join("talkative.out");
         assert!(
             wait_until(harness::WAIT, || std::fs::read_to_string(&path)
                 .unwrap_or_default()
                 .ends_with("RESULT 2\nOKREADY\n")),
             "{}: {:?}",
-            bin.display(),
+            imp.name(),
             std::fs::read_to_string(&path)
         );
         let text = std::fs::read_to_string(&path).unwrap();
@@ -812,26 +840,31 @@ fn listener_stdout_log_holds_the_protocol_text() {
             text,
             "READY\nRESULT 4\nFAILREADY\nRESULT 2\nOKREADY\n",
             "{}",
-            bin.display()
+            imp.name()
         );
         let tail = d.call(
             "supervisor.readProcessStdoutLog",
             &[s("talkative"), Value::Int(0), Value::Int(0)],
         );
-        assert_eq!(tail.as_str(), Some(text.as_str()), "{}", bin.display());
+        assert_eq!(tail.as_str(), Some(text.as_str()), "{}", imp.name());
     }
 }
 
 #[test]
 fn serials_go_on_across_a_restart_and_pool_serials_start_again() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("restart.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section("rec", &out, "record", "SUPERVISOR_STATE_CHANGE_RUNNING", ""),
-        );
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("restart.txt");
+        let d = builder
+            .sections(&recorder_section(
+                "rec",
+                &out,
+                "record",
+                "SUPERVISOR_STATE_CHANGE_RUNNING",
+                "",
+            ))
+            .start();
         let first = wait_records(&d, &out, "RUNNING", |r| r.len() == 1);
         d.call("supervisor.restart", &[]);
         let recs = wait_records(&d, &out, "RUNNING after the restart", |r| r.len() == 2);
@@ -839,38 +872,37 @@ fn serials_go_on_across_a_restart_and_pool_serials_start_again() {
             recs[1].listener_pid,
             first[0].listener_pid,
             "{}",
-            bin.display()
+            imp.name()
         );
         assert!(
             recs[1].serial() > recs[0].serial(),
             "{}: {recs:?}",
-            bin.display()
+            imp.name()
         );
         assert_eq!(
             recs[1].header("poolserial"),
             "0",
             "{}: {recs:?}",
-            bin.display()
+            imp.name()
         );
     }
 }
 
 #[test]
 fn events_wait_in_the_buffer_until_a_listener_starts() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("late.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("late.txt");
+        let d = builder
+            .sections(&recorder_section(
                 "late",
                 &out,
                 "record",
                 "REMOTE_COMMUNICATION",
                 "autostart=false",
-            ),
-        );
+            ))
+            .start();
         for i in 0..3 {
             d.call(
                 "supervisor.sendRemoteCommEvent",
@@ -880,18 +912,19 @@ fn events_wait_in_the_buffer_until_a_listener_starts() {
         d.call("supervisor.startProcess", &[s("late")]);
         let recs = wait_records(&d, &out, "three events", |r| r.len() == 3);
         let bodies: Vec<&str> = recs.iter().map(|r| r.body()).collect();
-        assert_eq!(bodies, ["e0", "e1", "e2"], "{}", bin.display());
+        assert_eq!(bodies, ["e0", "e1", "e2"], "{}", imp.name());
         let pool: Vec<&str> = recs.iter().map(|r| r.header("poolserial")).collect();
-        assert_eq!(pool, ["0", "1", "2"], "{}", bin.display());
+        assert_eq!(pool, ["0", "1", "2"], "{}", imp.name());
     }
 }
 
 #[test]
 fn two_pools_share_the_global_serial_and_count_their_own() {
-    for bin in both() {
-        let dir = temp_dir();
-        let a = dir.path().join("a.txt");
-        let b = dir.path().join("b.txt");
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let a = dir.join("a.txt");
+        let b = dir.join("b.txt");
         let body = format!(
             "[program:p]\ncommand=sleep 1000\nstartsecs=0\n\n{}{}",
             recorder_section("only_remote", &a, "record", "REMOTE_COMMUNICATION", ""),
@@ -903,7 +936,7 @@ fn two_pools_share_the_global_serial_and_count_their_own() {
                 ""
             ),
         );
-        let d = Daemon::start(&bin, dir.path(), &body);
+        let d = builder.sections(&body).start();
         wait_records(&d, &b, "p RUNNING", |r| {
             has(r, "PROCESS_STATE_RUNNING", &[("processname", "p")])
         });
@@ -912,13 +945,13 @@ fn two_pools_share_the_global_serial_and_count_their_own() {
         let ra = wait_records(&d, &a, "the event", |r| r.len() == 1);
         let rb = wait_records(&d, &b, "the event", |r| has(r, "REMOTE_COMMUNICATION", &[]));
         let eb = find(&rb, "REMOTE_COMMUNICATION", &[]).unwrap();
-        assert_eq!(ra[0].serial(), eb.serial(), "{}", bin.display());
-        assert_eq!(ra[0].header("poolserial"), "0", "{}", bin.display());
+        assert_eq!(ra[0].serial(), eb.serial(), "{}", imp.name());
+        assert_eq!(ra[0].header("poolserial"), "0", "{}", imp.name());
         assert_eq!(
             eb.header("poolserial"),
             (rb.len() - 1).to_string(),
             "{}",
-            bin.display()
+            imp.name()
         );
         assert_eq!(ra[0].header("pool"), "only_remote");
         assert_eq!(eb.header("pool"), "everything");
@@ -932,24 +965,25 @@ fn two_pools_share_the_global_serial_and_count_their_own() {
 #[test]
 fn stopping_event_reaches_the_listener_at_shutdown() {
     // Python first: it shows the expectation holds.
-    for bin in [pyref_bin("supervisord"), our_bin()] {
+    for imp in Impl::BOTH {
         for round in 0..3 {
-            let dir = temp_dir();
-            let out = dir.path().join("stop.txt");
+            let builder = daemon(imp);
+            let dir = builder.dir().to_path_buf();
+            let out = dir.join("stop.txt");
             let body = format!(
                 "[program:a]\ncommand=sleep 1000\nautostart=false\n\n\
                  [program:b]\ncommand=sleep 1000\nautostart=false\n\n{}",
                 recorder_section("rec", &out, "record", "SUPERVISOR_STATE_CHANGE", "")
             );
-            let mut d = Daemon::start(&bin, dir.path(), &body);
+            let mut d = builder.sections(&body).start();
             wait_records(&d, &out, "RUNNING", |r| r.len() == 1);
-            assert_eq!(d.stop().and_then(|s| s.code()), Some(0));
+            assert_eq!(d.stop(), Some(0));
             let recs = read_records(&out);
             assert!(
                 has(&recs, "SUPERVISOR_STATE_CHANGE_STOPPING", &[]),
                 "{} (round {round}): the listener never got \
                  SUPERVISOR_STATE_CHANGE_STOPPING; log:\n{}",
-                bin.display(),
+                imp.name(),
                 d.log()
             );
         }
@@ -958,23 +992,22 @@ fn stopping_event_reaches_the_listener_at_shutdown() {
 
 #[test]
 fn events_go_only_to_listeners_that_are_running() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("slow.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section(
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("slow.txt");
+        let d = builder
+            .sections(&recorder_section(
                 "slow",
                 &out,
                 "record",
                 "REMOTE_COMMUNICATION",
                 "startsecs=2",
-            ),
-        );
+            ))
+            .start();
         // READY comes long before startsecs is over.
         assert!(d.wait_log("slow: ACKNOWLEDGED -> READY"), "{}", d.log());
-        assert_eq!(d.state("slow"), "STARTING", "{}", bin.display());
+        assert_eq!(d.state("slow"), "STARTING", "{}", imp.name());
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("early")]);
         wait_records(&d, &out, "the event", |r| r.len() == 1);
         let log = d.log();
@@ -983,33 +1016,34 @@ fn events_go_only_to_listeners_that_are_running() {
         assert!(
             running < sent,
             "{}: sent before RUNNING:\n{log}",
-            bin.display()
+            imp.name()
         );
     }
 }
 
 #[test]
 fn large_output_reaches_the_listener_whole() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("big.txt");
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("big.txt");
         let body = format!(
             "[program:big]\ncommand={py} -c \"import sys, time; sys.stdout.write('x' * 199999 + '\\n'); sys.stdout.flush(); time.sleep(1000)\"\n\
              startsecs=0\nstdout_events_enabled=true\n\n{}",
             recorder_section("rec", &out, "record", "PROCESS_LOG_STDOUT", ""),
             py = python().display(),
         );
-        let d = Daemon::start(&bin, dir.path(), &body);
+        let d = builder.sections(&body).start();
         let recs = wait_records(&d, &out, "200000 bytes of output", |r| {
             r.iter().map(|e| e.body().len()).sum::<usize>() >= 200_000
         });
         let all: String = recs.iter().map(|e| e.body()).collect();
-        assert_eq!(all.len(), 200_000, "{}", bin.display());
+        assert_eq!(all.len(), 200_000, "{}", imp.name());
         assert!(all.ends_with("x\n") && all.bytes().filter(|&b| b == b'x').count() == 199_999);
         assert!(
             !d.log().contains("event buffer overflowed"),
             "{}: {} events for 200 kB overflowed the default buffer:\n{}",
-            bin.display(),
+            imp.name(),
             recs.len(),
             d.log()
         );
@@ -1021,9 +1055,10 @@ fn large_output_reaches_the_listener_whole() {
 /// program logging to NONE still emits its events.
 #[test]
 fn log_events_carry_stripped_text_and_fire_without_a_log_file() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("ansi.txt");
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("ansi.txt");
         let body = format!(
             "[program:colour]\ncommand=sh -c 'read l; printf \"\\033[31mred\\033[0m plain\\n\"; exec sleep 1000'\n\
              startsecs=0\nstdout_events_enabled=true\nstdout_logfile=%(here)s/colour.out\n\n\
@@ -1031,7 +1066,7 @@ fn log_events_carry_stripped_text_and_fire_without_a_log_file() {
              startsecs=0\nstdout_events_enabled=true\nstdout_logfile=NONE\n\n{}",
             recorder_section("rec", &out, "record", "PROCESS_LOG", ""),
         );
-        let d = Daemon::start_args(&bin, dir.path(), &body, &["-t"]);
+        let d = builder.sections(&body).args(["-t"]).start();
         d.wait_state("colour", "RUNNING");
         d.wait_state("quiet", "RUNNING");
         d.wait_state("rec", "RUNNING");
@@ -1039,19 +1074,19 @@ fn log_events_carry_stripped_text_and_fire_without_a_log_file() {
         d.call("supervisor.sendProcessStdin", &[s("quiet"), s("go\n")]);
         let recs = wait_records(&d, &out, "both outputs", |r| r.len() >= 2);
         let colour = find(&recs, "PROCESS_LOG_STDOUT", &[("processname", "colour")]).unwrap();
-        assert_eq!(colour.body(), "red plain\n", "{}", bin.display());
+        assert_eq!(colour.body(), "red plain\n", "{}", imp.name());
         let quiet = find(&recs, "PROCESS_LOG_STDOUT", &[("processname", "quiet")]).unwrap();
-        assert_eq!(quiet.body(), "to nowhere\n", "{}", bin.display());
+        assert_eq!(quiet.body(), "to nowhere\n", "{}", imp.name());
         assert_eq!(
-            std::fs::read_to_string(dir.path().join("colour.out")).unwrap(),
+            std::fs::read_to_string(dir.join("colour.out")).unwrap(),
             "red plain\n",
             "{}",
-            bin.display()
+            imp.name()
         );
         assert!(
             d.log().contains("'colour' stdout output:\nred plain\n"),
             "{}: {}",
-            bin.display(),
+            imp.name(),
             d.log()
         );
     }
@@ -1062,21 +1097,19 @@ fn log_events_carry_stripped_text_and_fire_without_a_log_file() {
 /// without a wake-up.
 #[test]
 fn no_tick_timer_after_the_tick_pool_is_removed() {
-    let dir = temp_dir();
-    let out = dir.path().join("ticks.txt");
+    let builder = daemon(Impl::Ours);
+    let dir = builder.dir().to_path_buf();
+    let out = dir.join("ticks.txt");
     let body = format!(
         "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n\n{}",
         recorder_section("ticker", &out, "record", "TICK_5", "")
     );
-    let d = Daemon::start(&our_bin(), dir.path(), &body);
+    let d = builder.sections(&body).start();
     wait_records(&d, &out, "a tick", |r| !r.is_empty());
     d.call("supervisor.stopProcessGroup", &[s("ticker")]);
     d.call("supervisor.removeProcessGroup", &[s("ticker")]);
-    std::thread::sleep(Duration::from_millis(500));
-    let before = voluntary_switches(d.pid());
-    std::thread::sleep(Duration::from_secs(6));
-    let after = voluntary_switches(d.pid());
-    let switches = switches_between(&before, &after);
+    wait_quiet(d.pid());
+    let switches = switches_during(d.pid(), Duration::from_secs(6));
     assert!(
         switches <= 2,
         "{} voluntary context switches in 6 idle seconds after the tick pool went",
@@ -1086,22 +1119,27 @@ fn no_tick_timer_after_the_tick_pool_is_removed() {
 
 #[test]
 fn event_held_by_a_stopped_listener_is_sent_again_after_a_start() {
-    for bin in both() {
-        let dir = temp_dir();
-        let out = dir.path().join("held.txt");
-        let d = Daemon::start(
-            &bin,
-            dir.path(),
-            &recorder_section("holder", &out, "hold", "REMOTE_COMMUNICATION", ""),
-        );
+    for imp in both() {
+        let builder = daemon(imp);
+        let dir = builder.dir().to_path_buf();
+        let out = dir.join("held.txt");
+        let d = builder
+            .sections(&recorder_section(
+                "holder",
+                &out,
+                "hold",
+                "REMOTE_COMMUNICATION",
+                "",
+            ))
+            .start();
         d.wait_state("holder", "RUNNING");
         d.call("supervisor.sendRemoteCommEvent", &[s("t"), s("kept")]);
         wait_records(&d, &out, "the event", |r| r.len() == 1);
         d.call("supervisor.stopProcess", &[s("holder")]);
         d.call("supervisor.startProcess", &[s("holder")]);
         let recs = wait_records(&d, &out, "the event again", |r| r.len() == 2);
-        assert_eq!(recs[1].body(), "kept", "{}", bin.display());
-        assert_eq!(recs[0].serial(), recs[1].serial(), "{}", bin.display());
+        assert_eq!(recs[1].body(), "kept", "{}", imp.name());
+        assert_eq!(recs[0].serial(), recs[1].serial(), "{}", imp.name());
         assert_ne!(recs[0].listener_pid, recs[1].listener_pid);
     }
 }
