@@ -12,7 +12,7 @@ mod util;
 #[path = "rpc/common.rs"]
 mod common;
 
-use common::{impls, unified_diff, Auth, Daemon, Impl, START};
+use common::{drive, impls, unified_diff, Auth, Impl, START};
 
 /// Where a call line's answer starts (the driver writes the keys in a
 /// fixed order: call, args, flags, answer).
@@ -139,12 +139,12 @@ enum Via {
 
 /// One run: a fresh daemon, the driver over one transport.
 fn run(which: Impl, scenario: &str, via: Via, auth: Option<&Auth>) -> Vec<String> {
-    let mut d = Daemon::start(which, scenario, auth);
+    let mut d = common::start(which, scenario, auth);
     let url = match via {
-        Via::Tcp => d.tcp_url(),
+        Via::Tcp => d.http_url(),
         Via::Unix => d.unix_url(),
     };
-    let lines = d.drive(&url, scenario, auth);
+    let lines = drive(&d, &url, scenario, auth);
     if scenario == "shutdown" {
         assert_eq!(
             d.wait_exit(START),

@@ -11,21 +11,16 @@ mod util;
 #[path = "rpc/common.rs"]
 mod common;
 
-use common::{
-    against_ours, basic_auth, get, impls, int, post, post_v, rpc_body, string, Auth, Conn, Daemon,
-    Impl, Problems,
-};
-use std::io::Write;
-use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
+use common::{against_ours, impls, Auth, Daemon, Impl, Problems};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use util::http::{self, basic_auth, get, int, post, post_v, rpc_body, string, Conn};
 use util::wait_until;
 
 const WAIT: Duration = Duration::from_secs(15);
 
 fn http_daemon(which: Impl) -> Daemon {
-    let d = Daemon::start(which, "http", None);
+    let d = common::start(which, "http", None);
     wait_running(&d, &["cat", "echoer"]);
     d
 }
@@ -35,23 +30,23 @@ fn wait_running(d: &Daemon, names: &[&str]) {
     for n in names {
         assert!(
             wait_until(WAIT, || {
-                let (s, b) = d.rpc("supervisor.getProcessInfo", &[string(n)]);
+                let (s, b) = d.rpc_raw("supervisor.getProcessInfo", &[string(n)]);
                 s == 200 && b.contains("<string>RUNNING</string>")
             }),
             "{}: {n} never RUNNING\n{}",
-            d.which.name(),
+            d.name(),
             d.output()
         );
     }
 }
 
 fn ok(d: &Daemon, method: &str, params: &[String]) -> String {
-    let (status, body) = d.rpc(method, params);
-    assert_eq!(status, 200, "{}: {method}: {body}", d.which.name());
+    let (status, body) = d.rpc_raw(method, params);
+    assert_eq!(status, 200, "{}: {method}: {body}", d.name());
     assert!(
         !body.contains("<fault>"),
         "{}: {method} failed: {body}",
-        d.which.name()
+        d.name()
     );
     body
 }
@@ -60,7 +55,7 @@ fn assert_answers(d: &Daemon, after: &str) {
     assert!(
         d.answers(),
         "{}: no getState answer after {after}\n{}",
-        d.which.name(),
+        d.name(),
         d.output()
     );
 }
@@ -71,7 +66,10 @@ fn assert_answers(d: &Daemon, after: &str) {
 fn keep_alive_http11() {
     for which in impls() {
         let d = http_daemon(which);
-        for (via, mut c) in [("tcp", Conn::tcp(d.port)), ("unix", Conn::unix(&d.sock()))] {
+        for (via, mut c) in [
+            ("tcp", Conn::tcp(d.port())),
+            ("unix", Conn::unix(&d.sock())),
+        ] {
             for m in [
                 "supervisor.getAPIVersion",
                 "supervisor.getState",
@@ -117,7 +115,7 @@ fn keep_alive_http10() {
         let d = http_daemon(which);
         let w = which.name();
         let body = rpc_body("supervisor.getAPIVersion", "");
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         for i in 0..3 {
             c.send(&post_v(
                 "/RPC2",
@@ -138,7 +136,7 @@ fn keep_alive_http10() {
                 || format!("{w}: no `Connection: Keep-Alive` in {:?}", r.headers),
             );
         }
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         c.send(&post_v("/RPC2", "HTTP/1.0", &body, &[]));
         let r = c.response();
         p.check(r.is_some_and(|r| r.status == 200), || {
@@ -192,7 +190,7 @@ fn bad_requests() {
         let d = http_daemon(which);
         let mut statuses = Vec::new();
         for (name, req, want) in &cases {
-            let mut c = Conn::tcp(d.port);
+            let mut c = Conn::tcp(d.port());
             c.send(req);
             let r = c
                 .response()
@@ -206,7 +204,7 @@ fn bad_requests() {
         }
         // An empty body: Python waits for a body that never comes (no
         // answer; the client gives up). Ours answers 400.
-        let mut c = Conn::tcp_with_timeout(d.port, Duration::from_secs(3));
+        let mut c = Conn::tcp_with_timeout(d.port(), Duration::from_secs(3));
         c.send(&post("/RPC2", "", &[]));
         let r = c.response();
         eprintln!(
@@ -238,7 +236,7 @@ fn request_decoding() {
     for which in impls() {
         let d = http_daemon(which);
         let w = which.name();
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         let no_params = "<?xml version=\"1.0\"?><methodCall><methodName>supervisor.getAPIVersion</methodName></methodCall>";
         c.send(&post("/RPC2", no_params, &[]));
         let r = c.response().expect("answer");
@@ -256,7 +254,7 @@ fn request_decoding() {
             &["<value>supervisor.getState</value>".into()],
         );
         assert!(body.contains("struct"), "{w}: {body}");
-        let (_, body) = d.rpc("supervisor.getProcessInfo", &["<value>nope</value>".into()]);
+        let (_, body) = d.rpc_raw("supervisor.getProcessInfo", &["<value>nope</value>".into()]);
         assert!(
             body.contains("<int>10</int>") && body.contains("BAD_NAME: nope"),
             "{w}: {body}"
@@ -288,7 +286,7 @@ fn request_decoding() {
                 "<value><base64>dmlhIGJhc2U2NAo=</base64></value>".into(),
             ],
         );
-        let log = d.path().join("cat.log");
+        let log = d.dir().join("cat.log");
         assert!(
             wait_until(WAIT, || std::fs::read_to_string(&log)
                 .unwrap_or_default()
@@ -313,7 +311,7 @@ fn basic_auth_plain_and_sha() {
                 config_password: config_password.clone(),
                 password: "s3cret".into(),
             };
-            let d = Daemon::start(which, "http", Some(&auth));
+            let d = common::start(which, "http", Some(&auth));
             let w = format!("{} ({label})", which.name());
             let body = rpc_body("supervisor.getAPIVersion", "");
             let right = basic_auth("alice", "s3cret");
@@ -340,7 +338,7 @@ fn basic_auth_plain_and_sha() {
             for (name, header, want) in &cases {
                 for via in ["tcp", "unix"] {
                     let mut c = if via == "tcp" {
-                        Conn::tcp(d.port)
+                        Conn::tcp(d.port())
                     } else {
                         Conn::unix(&d.sock())
                     };
@@ -361,12 +359,12 @@ fn basic_auth_plain_and_sha() {
             }
             // the other handlers are behind the same check
             for path in ["/logtail/cat", "/mainlogtail", "/ok.html", "/"] {
-                let mut c = Conn::tcp(d.port);
+                let mut c = Conn::tcp(d.port());
                 c.send(&get(path, "HTTP/1.1", &[]));
                 let r = c.head().expect("answer");
                 assert_eq!(r.status, 401, "{w}: GET {path} without auth");
             }
-            let mut c = Conn::tcp(d.port);
+            let mut c = Conn::tcp(d.port());
             c.send(&get("/ok.html", "HTTP/1.1", &[&right]));
             let r = c.response().expect("answer");
             assert_eq!((r.status, r.text().as_str()), (200, "OK"), "{w}");
@@ -378,7 +376,7 @@ fn basic_auth_plain_and_sha() {
 fn ok_html() {
     for which in impls() {
         let d = http_daemon(which);
-        for mut c in [Conn::tcp(d.port), Conn::unix(&d.sock())] {
+        for mut c in [Conn::tcp(d.port()), Conn::unix(&d.sock())] {
             c.send(&get("/ok.html", "HTTP/1.1", &[]));
             let r = c.response().expect("answer");
             assert_eq!(r.status, 200, "{}", which.name());
@@ -389,7 +387,7 @@ fn ok_html() {
 
 /// What a tail request answers: (status, first headers) for a one-shot.
 fn logtail_status(d: &Daemon, req: &[u8]) -> u16 {
-    let mut c = Conn::tcp(d.port);
+    let mut c = Conn::tcp(d.port());
     c.send(req);
     c.head().map(|r| r.status).unwrap_or(0)
 }
@@ -441,12 +439,12 @@ fn logtail() {
             .collect();
         assert_eq!(text.len(), 2000);
         send_stdin(&d, &text);
-        let log = d.path().join("cat.log");
+        let log = d.dir().join("cat.log");
         assert!(
             wait_until(WAIT, || file_len(&log) >= 2000),
             "{w}: cat.log never got 2000 bytes"
         );
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         c.send(&get("/logtail/cat", "HTTP/1.1", &[]));
         let r = c.head().expect("logtail head");
         assert_eq!(r.status, 200, "{w}");
@@ -502,7 +500,7 @@ fn logtail() {
         // to send "==> File truncated <==" but its producer returns a str
         // where bytes are expected, and the connection just closes. Ours
         // sends the notice and goes on (a deliberate difference).
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         c.send(&get("/logtail/cat", "HTTP/1.1", &[]));
         let status = c.head().map(|r| r.status);
         p.check(status == Some(200), || {
@@ -542,7 +540,7 @@ fn logtail() {
             ("/logtail/echoer:echoer", "out-line\n"),
             ("/logtail/ech%6Fer", "out-line\n"),
         ] {
-            let mut c = Conn::tcp(d.port);
+            let mut c = Conn::tcp(d.port());
             c.send(&get(path, "HTTP/1.1", &[]));
             let status = c.head().map(|r| r.status);
             if p.check(status == Some(200), || format!("{w}: {path}: {status:?}")) {
@@ -552,10 +550,10 @@ fn logtail() {
         }
 
         // the main log
-        let main = d.path().join("supervisord.log");
+        let main = d.dir().join("supervisord.log");
         let content = std::fs::read(&main).expect("main log");
         let tail = &content[content.len().saturating_sub(1024)..];
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         c.send(&get("/mainlogtail", "HTTP/1.1", &[]));
         let r = c.head().expect("head");
         p.check(r.status == 200, || {
@@ -588,7 +586,7 @@ fn logtail() {
 fn unix_socket_mode() {
     use std::os::unix::fs::PermissionsExt;
     for which in impls() {
-        let d = Daemon::start(which, "http", None);
+        let d = common::start(which, "http", None);
         let mode = std::fs::symlink_metadata(d.sock())
             .unwrap()
             .permissions()
@@ -601,7 +599,7 @@ fn unix_socket_mode() {
             which.name()
         );
         drop(d);
-        let d = Daemon::start_with(which, "http", None, |conf| {
+        let d = common::start_with(which, "http", None, |conf| {
             let text = std::fs::read_to_string(conf).unwrap();
             let text = text.replace(
                 "file=%(here)s/supervisor.sock\n",
@@ -638,7 +636,7 @@ fn ours_caps_request_bodies() {
     let head = format!(
         "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {size}\r\n\r\n"
     );
-    let mut c = Conn::tcp(d.port);
+    let mut c = Conn::tcp(d.port());
     let mut sent = 0;
     if c.try_send(head.as_bytes()).is_ok() {
         let block = vec![b'a'; 64 << 10];
@@ -652,12 +650,12 @@ fn ours_caps_request_bodies() {
     }
     assert_answers(&d, "a 20 MB body");
 
-    let mut c = Conn::tcp(d.port);
+    let mut c = Conn::tcp(d.port());
     c.send(head.as_bytes());
     let t0 = Instant::now();
     match c.response() {
         None => assert!(
-            t0.elapsed() < common::IO,
+            t0.elapsed() < http::IO,
             "announced 20 MB body: neither refused nor closed"
         ),
         Some(r) => assert_eq!(r.status, 413, "announced 20 MB body: {r:?}"),
@@ -676,17 +674,17 @@ fn ours_serves_others_while_clients_stall() {
         &b"POST /RPC2 HTTP/1.1\r\nHo"[..],
         &b"P"[..],
     ] {
-        let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-        s.write_all(partial).unwrap();
+        let mut s = Conn::tcp(d.port());
+        s.send(partial);
         stalled_tcp.push(s);
-        let mut u = UnixStream::connect(d.sock()).unwrap();
-        u.write_all(partial).unwrap();
+        let mut u = Conn::unix(&d.sock());
+        u.send(partial);
         stalled_unix.push(u);
     }
     for via in ["tcp", "unix"] {
         let t0 = Instant::now();
         let mut c = if via == "tcp" {
-            Conn::tcp(d.port)
+            Conn::tcp(d.port())
         } else {
             Conn::unix(&d.sock())
         };
@@ -709,11 +707,11 @@ fn ours_serves_with_200_idle_connections() {
     let Some(d) = ours() else { return };
     let mut idle = Vec::new();
     for _ in 0..200 {
-        idle.push(TcpStream::connect(("127.0.0.1", d.port)).expect("idle connection"));
+        idle.push(Conn::tcp(d.port()));
     }
     let mut idle_unix = Vec::new();
     for _ in 0..20 {
-        idle_unix.push(UnixStream::connect(d.sock()).expect("idle unix connection"));
+        idle_unix.push(Conn::unix(&d.sock()));
     }
     let t0 = Instant::now();
     assert_answers(&d, "200 idle connections");
@@ -771,7 +769,7 @@ fn ours_rejects_hostile_xml() {
     ];
     let mut p = Problems::default();
     for (name, body, good) in &cases {
-        let mut c = Conn::tcp(d.port);
+        let mut c = Conn::tcp(d.port());
         c.send(&post("/RPC2", body, &[]));
         let status = c.response().map(|r| r.status);
         p.check(status.is_some_and(|s| good.contains(&s)), || {
