@@ -14,8 +14,9 @@ mod util;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{is_ctime, unescape, unquote, Daemon, Kind, Resp};
+use common::{is_ctime, unescape, unquote, Daemon, Impl};
 use supervisord::rpc::xmlrpc::Value;
+use util::http::{self, Response};
 
 /// A name with every character that HTML or a URL cares about and that
 /// a program name may hold (names may not have a space, `:` or `/`).
@@ -544,13 +545,13 @@ struct Record {
     /// The raw Location with the host and any time normalized.
     location: Option<String>,
     states: BTreeMap<String, String>,
-    resp: Option<Resp>,
+    resp: Option<Response>,
     problems: Vec<String>,
 }
 
 /// Replaces the host and a trailing ctime of `location`; checks its shape.
 fn normalize_location(d: &Daemon, location: &str, problems: &mut Vec<String>) -> (String, String) {
-    let prefix = format!("{}/?message=", d.base());
+    let prefix = format!("{}/?message=", d.http_url());
     let Some(quoted) = location.strip_prefix(&prefix) else {
         problems.push(format!(
             "redirect {location:?} does not start with {prefix:?}"
@@ -595,9 +596,9 @@ fn run(d: &Daemon, steps: &[Step]) -> Vec<Record> {
                 d.request(m, t, h, body.map(str::as_bytes), Duration::from_secs(*secs))
             }
         };
-        let expected = match d.kind {
-            Kind::Python => &st.answer.0,
-            Kind::Ours => &st.answer.1,
+        let expected = match d.imp() {
+            Impl::Python => &st.answer.0,
+            Impl::Ours => &st.answer.1,
         };
         let (answer, location) = match &sent {
             Err(_) => (Answer::Silent, None),
@@ -676,8 +677,8 @@ fn listed_names(html: &str) -> Vec<String> {
 
 fn start_pair(auth: Option<(&str, &str)>, programs: &str) -> (Daemon, Daemon) {
     std::thread::scope(|s| {
-        let py = s.spawn(|| Daemon::start(Kind::Python, programs, auth));
-        let ours = s.spawn(|| Daemon::start(Kind::Ours, programs, auth));
+        let py = s.spawn(|| common::start(Impl::Python, programs, auth));
+        let ours = s.spawn(|| common::start(Impl::Ours, programs, auth));
         (
             py.join().expect("start python"),
             ours.join().expect("start ours"),
@@ -703,11 +704,7 @@ fn settle(d: &Daemon) {
         d.get("/tail.html?processname=chatty")
             .is_ok_and(|r| r.text().contains("line 299"))
     });
-    assert!(
-        full,
-        "{}: chatty's output never reached its log",
-        d.kind.label()
-    );
+    assert!(full, "{}: chatty's output never reached its log", d.name());
 }
 
 #[test]
@@ -842,8 +839,8 @@ fn actions_and_pages_match_python() {
         }
     }
 
-    py.stop();
-    ours.stop();
+    common::stop(py);
+    common::stop(ours);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -852,7 +849,7 @@ fn credentials_are_required_when_configured() {
     let programs = "[program:sleeper]\ncommand=sleep 1000\n";
     let (py, ours) = start_pair(Some(("alice", "s3cr&t")), programs);
     for d in [&py, &ours] {
-        let who = d.kind.label();
+        let who = d.name();
         for target in [
             "/",
             "/index.html",
@@ -861,24 +858,17 @@ fn credentials_are_required_when_configured() {
             "/ok.html",
             "/nope",
         ] {
-            let bare = common::http(d.port, "GET", target, &[], None, Duration::from_secs(30))
-                .unwrap_or_else(|e| panic!("{who} {target}: {e}"));
+            let bare =
+                common::get_as(d, target, &[]).unwrap_or_else(|e| panic!("{who} {target}: {e}"));
             assert_eq!(bare.status, 401, "{who} {target} without credentials");
             let challenge = bare.header("WWW-Authenticate").unwrap_or("");
             assert!(
                 challenge.starts_with("Basic realm="),
                 "{who} {target}: challenge {challenge:?}"
             );
-            let wrong = format!("Basic {}", common::base64(b"alice:nope"));
-            let bad = common::http(
-                d.port,
-                "GET",
-                target,
-                &[("Authorization", &wrong)],
-                None,
-                Duration::from_secs(30),
-            )
-            .unwrap_or_else(|e| panic!("{who} {target}: {e}"));
+            let wrong = http::basic_auth("alice", "nope");
+            let bad = common::get_as(d, target, &[&wrong])
+                .unwrap_or_else(|e| panic!("{who} {target}: {e}"));
             assert_eq!(bad.status, 401, "{who} {target} with a wrong password");
         }
         // Nothing was stopped by the refused request.
@@ -894,11 +884,11 @@ fn credentials_are_required_when_configured() {
         assert_eq!(stop.status, 301, "{who}");
         assert_eq!(
             stop.header("Location"),
-            Some(format!("{}/?message=Process%20sleeper%20stopped", d.base()).as_str()),
+            Some(format!("{}/?message=Process%20sleeper%20stopped", d.http_url()).as_str()),
             "{who}"
         );
         assert_eq!(d.state("sleeper"), "STOPPED", "{who}");
     }
-    py.stop();
-    ours.stop();
+    common::stop(py);
+    common::stop(ours);
 }

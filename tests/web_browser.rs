@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Daemon, Kind};
+use common::Impl;
 use util::run_with_timeout;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn web_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web")
+    util::test_file("web")
 }
 
 /// Runs an install step, bounded; panics with its output when it fails.
@@ -130,7 +130,7 @@ fn stop_and_start_from_a_real_browser() {
     ensure_chromium();
     ensure_playwright();
 
-    let daemon = Daemon::start(Kind::Ours, PROGRAMS, None);
+    let daemon = common::start(Impl::Ours, PROGRAMS, None);
     daemon.wait_states(
         &[
             ("demo:ticker", "RUNNING"),
@@ -144,12 +144,12 @@ fn stop_and_start_from_a_real_browser() {
 
     let profile = util::temp_dir();
     let user_data_dir = profile.path().join("chromium-profile");
-    let screenshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshot.png");
+    let screenshot = util::repo_root().join("target/web-screenshot.png");
     let _ = std::fs::remove_file(&screenshot);
     let (code, out, err) = run_with_timeout(
         Command::new("node")
             .arg(web_dir().join("browser.mjs"))
-            .arg(daemon.base())
+            .arg(daemon.http_url())
             .arg(&user_data_dir)
             .arg(&screenshot)
             .arg("demo:ticker")
@@ -160,8 +160,7 @@ fn stop_and_start_from_a_real_browser() {
     // The browser is gone with its context; anything left is killed by pid.
     let needle = user_data_dir.display().to_string();
     for pid in pids_naming(&needle) {
-        // SAFETY: kill(2) on a process started by this test's browser run.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        util::signal(pid, libc::SIGKILL);
     }
     let report = format!("--- browser stdout\n{out}--- browser stderr\n{err}");
 
@@ -193,7 +192,7 @@ fn stop_and_start_from_a_real_browser() {
         assert!(
             r[1].split(' ')
                 .nth(1)
-                .is_some_and(|u| u.starts_with(&format!("{}/", daemon.base()))),
+                .is_some_and(|u| u.starts_with(&format!("{}/", daemon.http_url()))),
             "request {:?} is not to our daemon\n{report}",
             r[1]
         );
@@ -234,7 +233,7 @@ fn stop_and_start_from_a_real_browser() {
         steps[0][5],
         format!(
             "{}/?message=Process%20demo%3Aticker%20stopped",
-            daemon.base()
+            daemon.http_url()
         ),
         "{report}"
     );
@@ -245,7 +244,7 @@ fn stop_and_start_from_a_real_browser() {
     );
     assert_eq!(
         steps[1][5],
-        format!("{}/?message=Process%20nightly%20started", daemon.base()),
+        format!("{}/?message=Process%20nightly%20started", daemon.http_url()),
         "{report}"
     );
 
@@ -261,5 +260,5 @@ fn stop_and_start_from_a_real_browser() {
         screenshot.display()
     );
     println!("screenshot: {} ({} bytes)", screenshot.display(), png.len());
-    daemon.stop();
+    common::stop(daemon);
 }
