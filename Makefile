@@ -26,7 +26,7 @@ pyref:
 	./scripts/pyref.sh target/pyref
 
 # Everything CI runs, from a fresh clone. The static binary is for the
-# empty-root test (tests/empty_root.rs).
+# empty-root test (tests/integration/empty_root.rs).
 test: pyref static
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
@@ -44,9 +44,9 @@ target/bench/instant_server: bench/instant_server.rs
 	@mkdir -p target/bench
 	rustc -O --edition 2021 -o $@ $<
 
-# Rewrites man/ from the flag tables (tests/man_pages.rs checks it).
+# Rewrites man/ from the flag tables (tests/integration/man_pages.rs checks it).
 man:
-	UPDATE_MAN=1 $(CARGO) test --test man_pages checked_in_pages_match_the_generator
+	UPDATE_MAN=1 $(CARGO) test --test integration man_pages::checked_in_pages_match_the_generator
 
 static:
 	@rustup target list --installed | grep -qx $(MUSL) || rustup target add $(MUSL)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""XML-RPC scenarios for the differential tests (tests/rpc_differential.rs).
+"""XML-RPC scenarios for the differential tests (tests/integration/rpc/differential.rs).
 
 Two modes, run with the reference venv's python (it provides
 supervisor.xmlrpc.SupervisorTransport, which speaks http:// and unix://):
@@ -137,7 +137,7 @@ def programs_logs():
 
 
 def programs_http():
-    """Programs for tests/rpc_http.rs: logs at known paths."""
+    """Programs for tests/integration/rpc/http.rs: logs at known paths."""
     return (
         prog("cat", "cat", autostart="true", stdout_logfile="%(here)s/cat.log",
              stderr_logfile="%(here)s/cat.err")

@@ -1,4 +1,4 @@
-// Drives the web page in headless Chromium for tests/web_browser.rs:
+// Drives the web page in headless Chromium for tests/integration/web/browser.rs:
 // loads the status page, clicks Stop in one row and Start in another,
 // waits for each redirect and reads the message line, then takes a
 // screenshot. Only 127.0.0.1 may be reached: every other request is

@@ -1,0 +1,5 @@
+//! supervisorctl: ours next to Python's, against either daemon.
+
+mod common;
+mod differential;
+mod interactive;

@@ -1,0 +1,32 @@
+//! The integration tests: the real binaries, ours next to Python
+//! Supervisor 4.3.0 from `target/pyref`, on temp dirs, free loopback ports
+//! and unix sockets of their own. One test binary for all of them, as
+//! ripgrep has it, so a change links one binary instead of one per file.
+//!
+//! A module per area; run one with `cargo test --test integration ctl::`
+//! (or any part of a test's path). The shared harness is `util`. Tests of
+//! all areas run in parallel threads of this one process: whatever they
+//! share on the machine takes a lock from `util` (installing packages, the
+//! fixed /tmp paths of Supervisor's own end-to-end suite).
+
+mod util;
+
+mod bad_config;
+mod ctl;
+mod empty_root;
+mod engine;
+mod envfiles;
+mod events;
+mod http_framing;
+mod http_pool;
+mod ini_differential;
+mod man_pages;
+mod metrics;
+mod pidproxy;
+mod program_default;
+mod rpc;
+mod sample_conf;
+mod spawn_hygiene;
+mod stop_signals;
+mod user_group;
+mod web;

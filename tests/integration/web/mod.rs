@@ -1,0 +1,5 @@
+//! The web page, by HTTP and in a real browser.
+
+mod actions;
+mod browser;
+mod common;
