@@ -588,13 +588,13 @@ impl Daemon {
         (r.status, r.text())
     }
 
-    /// Whether the daemon still answers getState RUNNING over a new TCP
-    /// connection.
+    /// Whether the daemon still answers getState RUNNING over a new
+    /// connection to where calls go (the inet server, else the socket).
     pub fn answers(&self) -> bool {
         let auth = self.auth_header();
         let extra: Vec<&str> = auth.iter().map(String::as_str).collect();
         let req = http::post("/RPC2", &http::rpc_body("supervisor.getState", ""), &extra);
-        http::exchange(&Addr::Tcp(self.port), &req, http::IO)
+        http::exchange(&self.addr(), &req, http::IO)
             .is_ok_and(|r| r.status == 200 && r.text().contains("RUNNING"))
     }
 
