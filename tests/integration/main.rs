@@ -24,6 +24,7 @@ mod man_pages;
 mod metrics;
 mod pidproxy;
 mod program_default;
+mod python_details;
 mod reload;
 mod rpc;
 mod sample_conf;
