@@ -20,7 +20,7 @@ use util::run_with_timeout;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn web_dir() -> PathBuf {
+pub(super) fn web_dir() -> PathBuf {
     util::test_file("web")
 }
 
@@ -36,7 +36,7 @@ fn install(what: &str, cmd: &mut Command, timeout: Duration) {
 }
 
 /// Debian's chromium, unless it is there already.
-fn ensure_chromium() {
+pub(super) fn ensure_chromium() {
     let _apt = util::apt_lock();
     if Path::new(CHROMIUM).exists() {
         return;
@@ -60,7 +60,7 @@ fn ensure_chromium() {
 }
 
 /// playwright-core as tests/web/package-lock.json pins it, unless there.
-fn ensure_playwright() {
+pub(super) fn ensure_playwright() {
     let dir = web_dir();
     if dir
         .join("node_modules/playwright-core/package.json")
@@ -107,7 +107,7 @@ startretries=0
 
 /// Processes whose command line names `needle` (our browser's unique
 /// user-data-dir): the browser and its helpers, if any are left.
-fn pids_naming(needle: &str) -> Vec<i32> {
+pub(super) fn pids_naming(needle: &str) -> Vec<i32> {
     let mut pids = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return pids;
