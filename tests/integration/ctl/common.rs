@@ -200,6 +200,12 @@ pub fn normalize(s: &str, dirs: &[&Path]) -> String {
     // Python's catch-all names its own source file and line.
     let mut out = String::new();
     for line in s.split_inclusive('\n') {
+        // Python's `fg` reads the tail in a thread, which sometimes says
+        // this when the main thread exits under it (a race in Python's
+        // client, seen on a busy machine; our client has no such thread).
+        if line.trim_end() == "CLOSED Cannot connect, error: <class 'SystemExit'> ()" {
+            continue;
+        }
         match line.find(": file: ") {
             Some(i) if line.starts_with("error: <class ") => {
                 out.push_str(&line[..i]);
