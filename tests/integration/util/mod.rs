@@ -72,12 +72,23 @@ pub fn temp_dir() -> tempfile::TempDir {
 }
 
 /// A loopback TCP port that was free a moment ago, and that no other test
-/// of this process has been given.
+/// of this process has been given. It comes from below the kernel's
+/// ephemeral range (32768-60999 here), so no outgoing connection of
+/// another test can take it as its local port before the daemon under
+/// test binds it (ports from `bind(0)` come from that range, and did).
 pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
     static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    const LOW: u64 = 20_000;
+    const HIGH: u64 = 32_000;
     loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = l.local_addr().expect("local addr").port();
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let port = (LOW + random % (HIGH - LOW)) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            continue;
+        }
         let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
         if given.get_or_insert_with(HashSet::new).insert(port) {
             return port;
