@@ -15,7 +15,6 @@
 //! tested with a fake OS and a clock the test moves.
 
 mod api;
-pub mod daemon;
 mod launch;
 mod process;
 pub mod spawn;

@@ -1,11 +1,14 @@
 //! The daemon's lifecycle, around the loop: privileges, rlimits, the
 //! activity log, binding the HTTP servers (kept across a HUP restart),
 //! daemonizing, the pidfile, and reading the config again for a restart
-//! or a `reread`. It wires the loop's handle into the servers.
+//! or a `reread`. It wires the loop's handle into the servers. The steps
+//! that change the process itself (uid, rlimits, fork) are in `setup.rs`.
 //!
 //! The imports run one way: this module uses `supervisor`, `http`, `rpc`
 //! and `app`; `supervisor` (the loop) knows none of them and gets what it
 //! needs from here: the config, a [`Reload`] function and its wake-ups.
+
+mod setup;
 
 use crate::cli::supervisord::DaemonOptions;
 use crate::config::{Config, MainLogFile, MessageLevel};
@@ -13,7 +16,6 @@ use crate::http::server::HttpServers;
 use crate::logs::activity::{self, Level, MainLogConfig, MainLogTarget};
 use crate::rpc::Dispatcher;
 use crate::states::Mood;
-use crate::supervisor::daemon as setup;
 use crate::supervisor::{spawn, Reload, Supervisor, Wakeups};
 
 /// Runs the daemon until it is told to exit; returns the exit code.
