@@ -7,7 +7,7 @@
 //
 // node browser.mjs BASE_URL USER_DATA_DIR SCREENSHOT STOP_NAME START_NAME
 
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import fs from 'node:fs';
 
 const [base, userDataDir, screenshot, stopName, startName] = process.argv.slice(2);
@@ -47,22 +47,7 @@ function browserPid() {
   return null;
 }
 
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 700 },
-  timeout: STEP_MS,
-});
+const context = await launch(userDataDir, STEP_MS, { viewport: { width: 1100, height: 700 } });
 result.browserPid = browserPid();
 
 try {

@@ -9,7 +9,7 @@
 //
 // node cross_site.mjs DAEMON_URL USER_DATA_DIR STOP_POST STOP_GET
 
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import http from 'node:http';
 
 const [daemon, userDataDir, stopPost, stopGet] = process.argv.slice(2);
@@ -43,21 +43,7 @@ const clean = (v) => String(v ?? '').replace(/[\t\r\n]+/g, ' ');
 const line = (...fields) => lines.push(fields.map(clean).join('\t'));
 let failed = null;
 
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  timeout: STEP_MS,
-});
+const context = await launch(userDataDir, STEP_MS);
 
 try {
   await context.route('**/*', (route) => {
