@@ -29,7 +29,8 @@ use util::http::{self, Addr, Conn};
 use util::{wait_until, Daemon, Impl};
 
 /// `MAX_CONNECTIONS` in src/http/server.rs (private there): open
-/// connections per server before a new one gets 503.
+/// connections per server before a new one gets 503, when the daemon may
+/// open twice as many descriptors (its cap is half of those).
 const MAX_CONNECTIONS: usize = 4096;
 
 /// How often the probe calls getState, and how long an answer may take.
@@ -525,6 +526,9 @@ fn limit_open_files(cmd: &mut std::process::Command, n: u64) {
 fn idle_connections_leave_descriptors_for_programs() {
     const FILES: u64 = 1024;
     let cap = (FILES / 2) as usize;
+    // This process holds 1100 connections too (and the limit would pass
+    // to the daemon, but `limit_open_files` sets the daemon's own).
+    raise_open_files(FILES + 2048);
     let d = Daemon::builder(Impl::Ours)
         .inet()
         .sections("[program:p]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n")
