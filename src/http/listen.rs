@@ -128,6 +128,7 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
                 Listener::Unix(l, file.clone(), file_id(file))
             }
         };
+        widen_backlog(&listener);
         out.push(BoundServer {
             config: s.clone(),
             listener,
@@ -135,6 +136,21 @@ pub fn bind_all(servers: &[ServerConfig]) -> Result<Vec<BoundServer>, String> {
         });
     }
     Ok(out)
+}
+
+/// Lets the kernel queue as many not-yet-accepted connections as the
+/// system allows (net.core.somaxconn, 4096 on current Linux). std binds
+/// with a backlog of 128; a burst of connections that outruns the accept
+/// thread overflows that, and the kernel then drops the SYNs of whoever
+/// connects next, so every client waits a second or more for its retry.
+/// Python listens with 1024, which the same limit caps. Listening again
+/// on a listening socket only changes its backlog.
+fn widen_backlog(listener: &Listener) {
+    use nix::sys::socket::{listen, Backlog};
+    let _ = match listener {
+        Listener::Tcp(l) => listen(l, Backlog::MAXALLOWABLE),
+        Listener::Unix(l, _, _) => listen(l, Backlog::MAXALLOWABLE),
+    };
 }
 
 /// The (device, inode) of the file at `path`, if any.
@@ -189,4 +205,28 @@ fn bind_unix(
     let r = finish();
     let _ = std::fs::remove_file(&tmp);
     r.map(|_| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+
+    /// 300 connections that nobody accepts yet all get through at once (a
+    /// backlog of 128 drops SYNs from about the 130th on).
+    #[test]
+    fn the_backlog_holds_a_burst() {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr: SocketAddr = l.local_addr().expect("address");
+        let listener = Listener::Tcp(l);
+        widen_backlog(&listener);
+        let clients: Vec<TcpStream> = (0..300)
+            .map(|i| {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                    .unwrap_or_else(|e| panic!("connection {i} not queued: {e}"))
+            })
+            .collect();
+        assert_eq!(clients.len(), 300);
+    }
 }

@@ -38,10 +38,22 @@ use std::time::{Duration, Instant};
 /// large belongs in a file).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
-/// Open connections per server; a client past it gets a 503 (the
-/// descriptor limit usually comes first: accept then waits, see
-/// `accept_loop`).
+/// Open connections per server; a client past it gets a 503. Below the
+/// descriptor limit: see `connection_cap`.
 const MAX_CONNECTIONS: usize = 4096;
+
+/// The connection cap of each of `servers` servers when the daemon may
+/// open `open_files` descriptors: together they take at most half, so
+/// idle clients cannot take the descriptors that spawning programs and
+/// opening their logs need (with 1024, a systemd service's default, 1020
+/// idle connections did: new clients then hung unaccepted, and a program
+/// could not have been spawned). Python has no cap at all.
+fn connection_cap(open_files: u64, servers: usize) -> usize {
+    let share = open_files / 2 / servers.max(1) as u64;
+    usize::try_from(share)
+        .unwrap_or(usize::MAX)
+        .clamp(1, MAX_CONNECTIONS)
+}
 
 /// Stack of a connection thread: request decoding is bounded in depth (64
 /// nested values), which an unoptimised build needs most of this for;
@@ -59,6 +71,8 @@ pub struct HttpServers {
 struct Served {
     bound: BoundServer,
     ctx: Context,
+    /// Open connections past which a new one gets 503.
+    cap: usize,
     closing: AtomicBool,
     connections: Mutex<Connections>,
 }
@@ -134,6 +148,9 @@ impl HttpServers {
     pub fn start(bound: Vec<BoundServer>, dispatcher: Dispatcher) -> std::io::Result<HttpServers> {
         let mut served = Vec::new();
         let mut accept_threads = Vec::new();
+        let open_files = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .map_or(1024, |(soft, _)| soft);
+        let cap = connection_cap(open_files, bound.len());
         for b in bound {
             let auth = b.config.username.as_ref().map(|u| Credentials {
                 username: u.clone(),
@@ -145,6 +162,7 @@ impl HttpServers {
                     dispatcher: dispatcher.clone(),
                     auth,
                 },
+                cap,
                 closing: AtomicBool::new(false),
                 connections: Mutex::new(Connections::default()),
             });
@@ -261,7 +279,7 @@ impl Served {
             let Ok(mut conns) = self.connections.lock() else {
                 return;
             };
-            if conns.open.len() >= MAX_CONNECTIONS {
+            if conns.open.len() >= self.cap {
                 drop(conns);
                 let mut out = BufWriter::new(&*stream);
                 let _ = send(&mut out, Version::Http11, false, 503, &[], b"");
@@ -725,4 +743,19 @@ fn stream_file(
         activity::debug(format!("tail of {} ended: {}", file.display(), e));
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_take_at_most_half_the_descriptors() {
+        assert_eq!(connection_cap(1024, 1), 512);
+        assert_eq!(connection_cap(1024, 2), 256);
+        assert_eq!(connection_cap(20_000, 1), MAX_CONNECTIONS);
+        assert_eq!(connection_cap(u64::MAX, 2), MAX_CONNECTIONS);
+        assert_eq!(connection_cap(1, 3), 1);
+        assert_eq!(connection_cap(1024, 0), 512);
+    }
 }

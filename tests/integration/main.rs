@@ -17,6 +17,7 @@ mod empty_root;
 mod engine;
 mod envfiles;
 mod events;
+mod hostile;
 mod http_framing;
 mod http_pool;
 mod ini_differential;
