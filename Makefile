@@ -7,7 +7,7 @@ MANDIR  = $(DESTDIR)$(PREFIX)/share/man
 MUSL    = x86_64-unknown-linux-musl
 NAMES   = supervisorctl echo_supervisord_conf pidproxy
 
-.PHONY: build release run test pyref static install clean bench bench-quick man
+.PHONY: build release run test pyref static install clean bench bench-quick man fuzz fuzz-one
 
 build:
 	$(CARGO) build
@@ -69,3 +69,36 @@ clean:
 .PHONY: soak
 soak: static
 	@s=0; python3 bench/soak.py || s=1; python3 bench/faults.py || s=1; exit $$s
+
+# Fuzzing with cargo fuzz (libFuzzer); not part of test. The targets live
+# in fuzz/, a crate of its own that the root build never compiles:
+#   xmlrpc        rpc::xmlrpc::parse_call / parse_response and the writer
+#   config_file   config::ini and config::load_str on whole files
+#   config_value  config::datatypes converters and config::expand
+#   http_request  http::wire::read_request on a connection's bytes
+#   listener      events::listener::Listener::feed
+#   dotenv        the envfiles reader, through config::load_str
+# Each runs FUZZ_SECONDS (default 60), one after another, one process, at
+# nice 19. cargo-fuzz is installed from crates.io when missing. libFuzzer's
+# sanitizer flags are nightly-only: RUSTC_BOOTSTRAP=1 lets the stable
+# toolchain take them (set here); FUZZ_SANITIZER=none runs without ASan.
+# Grown corpora go to fuzz/work/<target>, crashes to fuzz/artifacts/
+# <target> (both ignored by git); the seeds are fuzz/corpus/<target> plus,
+# for config_file, the repo's test configs. A crash stops the run: minimize
+# it with `RUSTC_BOOTSTRAP=1 cargo fuzz tmin <target> <file>`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= xmlrpc config_file config_value http_request listener dotenv
+FUZZ_SANITIZER ?= address
+FUZZ_ENV = RUSTC_BOOTSTRAP=1
+FUZZ_SEEDS_config_file = tests/bad_configs tests/ini_corpus conf
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	$(FUZZ_ENV) nice -n 19 $(CARGO) fuzz build -s $(FUZZ_SANITIZER)
+	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-one FUZZ_TARGET=$$t || exit 1; done
+
+fuzz-one:
+	@mkdir -p fuzz/work/$(FUZZ_TARGET)
+	$(FUZZ_ENV) nice -n 19 $(CARGO) fuzz run -s $(FUZZ_SANITIZER) $(FUZZ_TARGET) \
+		fuzz/work/$(FUZZ_TARGET) fuzz/corpus/$(FUZZ_TARGET) $(FUZZ_SEEDS_$(FUZZ_TARGET)) -- \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1

@@ -40,6 +40,12 @@ enum FormatError {
     Bad(String),
 }
 
+/// Widest field and longest precision formatted. Python takes up to
+/// `sys.maxsize` and `INT_MAX` and then builds the string; past this we
+/// refuse with its words instead, so that one value cannot ask for
+/// gigabytes (a deliberate difference; no real config comes near).
+const MAX_FIELD: usize = 1 << 16;
+
 /// Python's `%` operator with a mapping on the right.
 fn format_mapping(s: &str, names: &Expansions) -> Result<String, FormatError> {
     let chars: Vec<char> = s.chars().collect();
@@ -103,6 +109,9 @@ fn format_mapping(s: &str, names: &Expansions) -> Result<String, FormatError> {
             width = width.saturating_mul(10).saturating_add(d as usize);
             i += 1;
         }
+        if width > MAX_FIELD {
+            return Err(FormatError::Bad("width too big".to_string()));
+        }
         let mut precision: Option<usize> = None;
         if chars.get(i) == Some(&'.') {
             i += 1;
@@ -110,6 +119,9 @@ fn format_mapping(s: &str, names: &Expansions) -> Result<String, FormatError> {
             while let Some(d) = chars.get(i).and_then(|c| c.to_digit(10)) {
                 p = p.saturating_mul(10).saturating_add(d as usize);
                 i += 1;
+            }
+            if p > MAX_FIELD {
+                return Err(FormatError::Bad("precision too big".to_string()));
             }
             precision = Some(p);
         }
@@ -211,8 +223,8 @@ fn convert(
             let n = as_int(&conv.to_string())?;
             let mut digits = n.unsigned_abs().to_string();
             if let Some(p) = precision {
-                while digits.len() < p {
-                    digits.insert(0, '0');
+                if digits.len() < p {
+                    digits.insert_str(0, &"0".repeat(p - digits.len()));
                 }
             }
             sign(n, digits)
@@ -331,6 +343,23 @@ mod tests {
             "Format string 'a %z' for 'k' is badly formatted: unsupported format character 'z' (0x7a) at index 3"
         );
         assert!(expand("%(program_name)d", &n, "k").is_err());
+        // Found by fuzz/fuzz_targets/config_value.rs: this asked for 777 MB
+        // of padding (and a long precision took quadratic time).
+        assert_eq!(
+            expand("%(process_num)777777777o(", &n, "k").unwrap_err(),
+            "Format string '%(process_num)777777777o(' for 'k' is badly formatted: width too big"
+        );
+        assert!(expand("%(process_num).99999999999999999999d", &n, "k")
+            .unwrap_err()
+            .ends_with("precision too big"));
+        assert_eq!(
+            expand("%(process_num).65536d", &n, "k").unwrap().len(),
+            65536
+        );
+        assert_eq!(
+            expand("%(process_num)-65536s|", &n, "k").unwrap().len(),
+            65537
+        );
         assert!(expand("%(program_name", &n, "k").is_err());
     }
 }
