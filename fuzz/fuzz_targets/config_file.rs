@@ -53,7 +53,8 @@ fn too_many_processes(ini: &Ini) -> bool {
     sections.into_iter().any(|s| {
         s.entries().iter().any(|e| {
             e.key == "numprocs"
-                && (e.value.contains('%') || datatypes::py_int(&e.value).is_some_and(|n| n > 1000))
+                && (e.value.contains('%')
+                    || supervisord::pycompat::int::py_int(&e.value).is_some_and(|n| n > 1000))
         })
     })
 }

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     match which % 24 {
         0 => {
             if let Ok(n) = dt::integer(s) {
-                assert_eq!(dt::py_int(s), Some(n));
+                assert_eq!(supervisord::pycompat::int::py_int(s), Some(n));
                 assert_eq!(dt::integer(&n.to_string()), Ok(n));
             }
         }
@@ -103,20 +103,20 @@ fuzz_target!(|data: &[u8]| {
             let _ = dt::key_value_pairs(s);
         }
         17 => {
-            if let Ok(words) = dt::shlex_split(s) {
+            if let Ok(words) = supervisord::pycompat::shlex::split(s) {
                 let quoted: Vec<String> = words
                     .iter()
                     .map(|w| format!("'{}'", w.replace('\'', r#"'"'"'"#)))
                     .collect();
                 assert_eq!(
-                    dt::shlex_split(&quoted.join(" ")).as_ref(),
+                    supervisord::pycompat::shlex::split(&quoted.join(" ")).as_ref(),
                     Ok(&words),
                     "{s:?}"
                 );
             }
         }
         18 => {
-            let _ = dt::py_repr(s);
+            let _ = supervisord::pycompat::repr::py_repr(s);
         }
         19 => {
             let _ = dt::existing_directory(s);
