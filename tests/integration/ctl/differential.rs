@@ -15,7 +15,7 @@ use crate::util;
 use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use util::{wait_until, Guard};
+use util::Captured;
 
 macro_rules! against_both {
     ($scenario:ident, $py:ident, $ours:ident) => {
@@ -386,56 +386,22 @@ fn run_until_then_interrupt(
     args: &[&str],
     needle: &str,
 ) -> (Option<i32>, String, String) {
-    use std::io::Read;
-    use std::sync::{Arc, Mutex};
     let mut cmd = Command::new(bin);
     cmd.arg("-c")
         .arg(d.conf())
         .args(args)
         .current_dir(d.dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut g = Guard::spawn(&mut cmd);
-    let seen = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let mut out = g.child.stdout.take().expect("stdout");
-    let seen2 = Arc::clone(&seen);
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            seen2
-                .lock()
-                .map(|mut s| s.extend_from_slice(&buf[..n]))
-                .ok();
-        }
-    });
-    let ok = wait_until(WAIT, || {
-        seen.lock()
-            .map(|s| String::from_utf8_lossy(&s).contains(needle))
-            .unwrap_or(false)
-    });
+        .stdin(Stdio::null());
+    let client = Captured::spawn(&mut cmd);
     assert!(
-        ok,
+        client.wait_stdout(needle, WAIT),
         "{} {:?} never printed {:?}",
         bin.display(),
         args,
         needle
     );
-    util::signal(g.pid(), libc::SIGINT);
-    let mut err = String::new();
-    if let Some(mut e) = g.child.stderr.take() {
-        let _ = e.read_to_string(&mut err);
-    }
-    let status = g.wait_exit(WAIT);
-    let _ = reader.join();
-    let out = seen
-        .lock()
-        .map(|s| String::from_utf8_lossy(&s).into_owned())
-        .unwrap_or_default();
-    (status.map(util::proc::exit_code), out, err)
+    util::signal(client.pid(), libc::SIGINT);
+    client.finish(WAIT)
 }
 
 fn tail_follow(imp: Impl) {
@@ -467,7 +433,7 @@ fn tail_follow(imp: Impl) {
 /// `fg`: typed lines reach the program's stdin and its output comes back;
 /// end of input leaves fg mode with the program still running.
 fn foreground(imp: Impl) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let p = Pair::start(imp, "");
     let mut rep = Report::default();
     let mut results = Vec::new();
@@ -477,51 +443,29 @@ fn foreground(imp: Impl) {
             .arg(d.conf())
             .args(["fg", "echoer"])
             .current_dir(d.dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut g = Guard::spawn(&mut cmd);
-        let mut stdin = g.child.stdin.take().expect("stdin");
-        let mut out = g.child.stdout.take().expect("stdout");
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let seen2 = std::sync::Arc::clone(&seen);
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut s) = seen2.lock() {
-                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            }
-        });
-        let has = |needle: &str| seen.lock().map(|s| s.contains(needle)).unwrap_or(false);
+            .stdin(Stdio::piped());
+        let mut client = Captured::spawn(&mut cmd);
+        let mut stdin = client.take_stdin().expect("stdin");
         assert!(
-            wait_until(WAIT, || has("Ctrl-C to exit <==\n")),
+            client.wait_stdout("Ctrl-C to exit <==\n", WAIT),
             "fg did not start"
         );
         let _ = stdin.write_all(b"ping one\n");
         assert!(
-            wait_until(WAIT, || has("ping one\n")),
+            client.wait_stdout("ping one\n", WAIT),
             "{}: echo never came back",
             bin.display()
         );
         let _ = stdin.write_all(b"ping two\n");
         assert!(
-            wait_until(WAIT, || has("ping two\n")),
+            client.wait_stdout("ping two\n", WAIT),
             "{}: second echo never came back",
             bin.display()
         );
         drop(stdin);
-        let mut err = String::new();
-        if let Some(mut e) = g.child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        let status = g.wait_exit(WAIT);
-        let _ = reader.join();
-        let out = seen.lock().map(|s| s.clone()).unwrap_or_default();
-        results.push((status.map(util::proc::exit_code), out, err));
+        // Python's client leaves fg at once but exits only 30 s later, when
+        // the socket of its log-stream thread times out: a longer bound.
+        results.push(client.finish(2 * WAIT));
     }
     rep.compare("fg echoer", &results[0], &results[1], |s| s.to_string());
     // The program still runs after fg ends.

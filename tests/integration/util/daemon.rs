@@ -33,7 +33,7 @@ const CALL: Duration = Duration::from_secs(60);
 
 /// The standard XML-RPC interface section, which every config that talks
 /// to its daemon needs.
-pub const RPCINTERFACE: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
+const RPCINTERFACE: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n";
 
 /// Which supervisord.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,9 @@ pub mod http;
 pub mod proc;
 
 pub use daemon::{Daemon, DaemonBuilder, Impl, START};
-pub use proc::{alive, descendants, run_with_input, run_with_timeout, signal, Guard, ProcessTree};
+pub use proc::{
+    alive, descendants, run_with_input, run_with_timeout, signal, Captured, Guard, ProcessTree,
+};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,9 @@
 //! what /proc says about pids.
 
 use std::io::{Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Sends `sig` to `pid` (a negative pid: to that process group); whether
@@ -105,6 +107,19 @@ impl Guard {
         use std::os::unix::process::CommandExt;
         // Own process group, so the guard can kill everything it started.
         cmd.process_group(0);
+        // A test runner started in the background by a shell without job
+        // control ignores SIGINT and SIGQUIT, and its children would
+        // inherit that; the tests send them and expect what a terminal
+        // gives.
+        // SAFETY: runs in the child between fork and exec; signal(2) is
+        // async-signal-safe and touches no memory of ours.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
         Guard {
             child: cmd.spawn().expect("spawn process under test"),
         }
@@ -132,23 +147,6 @@ impl Guard {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-
-    /// Waits (bounded) for a process started with piped stdout and stderr
-    /// and collects both; see `run_with_timeout` for the code.
-    pub fn collect(mut self, timeout: Duration) -> (Option<i32>, String, String) {
-        let out = self.child.stdout.take();
-        let err = self.child.stderr.take();
-        let t_out = std::thread::spawn(move || read_all(out));
-        let t_err = std::thread::spawn(move || read_all(err));
-        let status = self.wait_exit(timeout);
-        // Killed here if the deadline passed, which ends the readers.
-        drop(self);
-        (
-            status.map(exit_code),
-            t_out.join().unwrap_or_default(),
-            t_err.join().unwrap_or_default(),
-        )
-    }
 }
 
 impl Drop for Guard {
@@ -167,15 +165,97 @@ pub fn exit_code(st: ExitStatus) -> i32 {
     st.code().or(st.signal().map(|s| -s)).unwrap_or(i32::MIN)
 }
 
+/// A started process whose stdout and stderr are read as they come, by
+/// threads of their own, so neither pipe fills up while the test waits.
+pub struct Captured {
+    guard: Guard,
+    out: Arc<Mutex<Vec<u8>>>,
+    err: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Captured {
+    /// Spawns `cmd` with stdout and stderr piped (stdin as `cmd` has it).
+    pub fn spawn(cmd: &mut Command) -> Captured {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut guard = Guard::spawn(cmd);
+        let (out, err) = (Arc::default(), Arc::default());
+        let readers = vec![
+            reader(guard.child.stdout.take(), Arc::clone(&out)),
+            reader(guard.child.stderr.take(), Arc::clone(&err)),
+        ];
+        Captured {
+            guard,
+            out,
+            err,
+            readers,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.guard.pid()
+    }
+
+    /// The stdin pipe, if `cmd` asked for one.
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.guard.child.stdin.take()
+    }
+
+    /// What came on stdout so far.
+    pub fn stdout(&self) -> String {
+        text(&self.out)
+    }
+
+    /// Waits (bounded) until stdout holds `needle`.
+    pub fn wait_stdout(&self, needle: &str, timeout: Duration) -> bool {
+        super::wait_until(timeout, || self.stdout().contains(needle))
+    }
+
+    /// Waits (bounded) for the exit; returns (code, stdout, stderr), the
+    /// code as `run_with_timeout` gives it. Past the deadline the process
+    /// and what it started are killed.
+    pub fn finish(mut self, timeout: Duration) -> (Option<i32>, String, String) {
+        let status = self.guard.wait_exit(timeout);
+        drop(self.guard);
+        // The pipes close with the process; a reader still held up by
+        // something that escaped the kill is left behind, not waited for.
+        let readers = std::mem::take(&mut self.readers);
+        if super::wait_until(Duration::from_secs(5), || {
+            readers.iter().all(JoinHandle::is_finished)
+        }) {
+            for r in readers {
+                let _ = r.join();
+            }
+        }
+        (status.map(exit_code), text(&self.out), text(&self.err))
+    }
+}
+
+fn reader<R: Read + Send + 'static>(pipe: Option<R>, into: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let Some(mut pipe) = pipe else { return };
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(&buf[..n]);
+        }
+    })
+}
+
+fn text(buf: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
 /// Runs a command to completion with a deadline, stdin empty; returns
 /// (code, stdout, stderr). The code is None when the deadline passed (the
 /// command and what it started are killed then), minus the signal when a
 /// signal ended it.
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> (Option<i32>, String, String) {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    Guard::spawn(cmd).collect(timeout)
+    Captured::spawn(cmd.stdin(Stdio::null())).finish(timeout)
 }
 
 /// `run_with_timeout` with `input` on stdin.
@@ -184,20 +264,9 @@ pub fn run_with_input(
     input: &str,
     timeout: Duration,
 ) -> (Option<i32>, String, String) {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut g = Guard::spawn(cmd);
-    if let Some(mut i) = g.child.stdin.take() {
+    let mut c = Captured::spawn(cmd.stdin(Stdio::piped()));
+    if let Some(mut i) = c.take_stdin() {
         let _ = i.write_all(input.as_bytes());
     }
-    g.collect(timeout)
-}
-
-fn read_all<R: Read>(r: Option<R>) -> String {
-    let mut s = Vec::new();
-    if let Some(mut r) = r {
-        let _ = r.read_to_end(&mut s);
-    }
-    String::from_utf8_lossy(&s).into_owned()
+    c.finish(timeout)
 }
