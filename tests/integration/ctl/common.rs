@@ -3,7 +3,7 @@
 //! byte for byte (pids, uptimes, dates, temp dirs, Python's traceback
 //! frame, the program name in usage lines).
 
-use crate::util::{self, pyref_bin, run_with_input, run_with_timeout, temp_dir, wait_until};
+use crate::util::{self, pyref_bin, run_with_input, run_with_timeout, wait_until};
 pub use crate::util::{Daemon, Impl};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -110,12 +110,13 @@ pub fn wait_gone(d: &mut Daemon) {
     );
 }
 
-/// Our supervisorctl, linked under that name in a dir that lives as long
-/// as the test binary.
+/// Our supervisorctl, linked under that name in cargo's scratch dir for
+/// integration tests (a temp dir held by a static was never removed: one
+/// left in /tmp per run).
 pub fn our_ctl() -> PathBuf {
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let d = DIR.get_or_init(temp_dir);
-    util::our_bin_as(d.path(), "supervisorctl")
+    static LINK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    LINK.get_or_init(|| util::our_bin_as(Path::new(env!("CARGO_TARGET_TMPDIR")), "supervisorctl"))
+        .clone()
 }
 
 pub fn py_ctl() -> PathBuf {

@@ -25,12 +25,19 @@ pub fn our_bin() -> PathBuf {
 
 /// A link to our binary under another name (`supervisorctl`,
 /// `echo_supervisord_conf`, `pidproxy`) inside `dir`, since the binary
-/// dispatches on the name it was called by.
+/// dispatches on the name it was called by. An existing link is replaced
+/// at once (made aside, then renamed over it), so runs that share `dir`
+/// never see it missing or pointing elsewhere.
 pub fn our_bin_as(dir: &Path, name: &str) -> PathBuf {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let link = dir.join(name);
-    if !link.exists() {
-        std::os::unix::fs::symlink(our_bin(), &link).expect("symlink to our binary");
+    if std::fs::read_link(&link).is_ok_and(|to| to == our_bin()) {
+        return link;
     }
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let aside = dir.join(format!(".{name}.{}.{n}", std::process::id()));
+    std::os::unix::fs::symlink(our_bin(), &aside).expect("symlink to our binary");
+    std::fs::rename(&aside, &link).expect("rename the link into place");
     link
 }
 
