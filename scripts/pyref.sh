@@ -2,7 +2,7 @@
 # Installs the behavioural reference (Python Supervisor 4.3.0) and the test
 # clients the differential tests drive, in a venv under target/. Idempotent.
 # pytest runs Supervisor's own end-to-end suite against our daemon
-# (tests/events_e2e.rs).
+# (tests/integration/events/e2e.rs).
 set -eu
 venv=${1:-target/pyref}
 stamp="$venv/.installed-4.3.0-v2"

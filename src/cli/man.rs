@@ -1,5 +1,5 @@
 //! Man pages, written from the same flag tables `--help` prints, so the
-//! two cannot drift. `man/` holds the output; `tests/man_pages.rs` fails
+//! two cannot drift. `man/` holds the output; `tests/integration/man_pages.rs` fails
 //! when it differs from what this writes (`make man` rewrites it).
 
 use super::Flag;

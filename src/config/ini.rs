@@ -11,7 +11,7 @@
 //! above it does that.
 //!
 //! Rules worth knowing (all verified against Python by
-//! `tests/ini_differential.rs`):
+//! `tests/integration/ini_differential.rs`):
 //! - Lines end at `\n`, `\r\n` or a lone `\r` (Python opens the file in
 //!   universal-newline mode). Line numbers count those lines from 1.
 //! - A line whose stripped text starts with `;` or `#` is a comment. Within a

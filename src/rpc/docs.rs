@@ -389,7 +389,7 @@ mod tests {
     }
 
     /// What Supervisor 4.3.0's system.methodSignature answers for every
-    /// method (tests/rpc_docs_python.rs checks this against the daemon).
+    /// method (tests/integration/rpc/docs_python.rs checks this against the daemon).
     const PYTHON_SIGNATURES: &[(&str, &[&str])] = &[
         ("supervisor.addProcessGroup", &["boolean", "string"]),
         ("supervisor.clearAllProcessLogs", &["array"]),
