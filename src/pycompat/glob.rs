@@ -55,46 +55,73 @@ pub fn glob(pattern: &str) -> Vec<PathBuf> {
     current
 }
 
-/// fnmatch with `*`, `?`, `[seq]` and `[!seq]`.
+/// fnmatch with `*`, `?`, `[seq]` and `[!seq]`. Matches in O(pattern x
+/// name): on a mismatch only the last `*` takes one more character, since
+/// an earlier one could only have taken what the last one can (trying
+/// every split for every `*` was exponential: `files = **...*x`).
 pub fn fnmatch(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    fn rec(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|i| rec(&p[1..], &n[i..])),
-            Some('?') => !n.is_empty() && rec(&p[1..], &n[1..]),
-            Some('[') => {
-                let Some(close) = p.iter().skip(2).position(|&c| c == ']').map(|i| i + 2) else {
-                    return n.first() == Some(&'[') && rec(&p[1..], &n[1..]);
-                };
-                let Some(&c) = n.first() else { return false };
-                let mut set = &p[1..close];
-                let negate = matches!(set.first(), Some('!'));
-                if negate {
-                    set = &set[1..];
-                }
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        if set[i] <= c && c <= set[i + 2] {
-                            hit = true;
-                        }
-                        i += 3;
-                    } else {
-                        if set[i] == c {
-                            hit = true;
-                        }
-                        i += 1;
-                    }
-                }
-                hit != negate && rec(&p[close + 1..], &n[1..])
+    let (mut pi, mut ni) = (0, 0);
+    // After the last `*`: where its pattern goes on, and how much of the
+    // name it has taken so far.
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if p.get(pi) == Some(&'*') {
+            pi += 1;
+            star = Some((pi, ni));
+            continue;
+        }
+        if let Some(len) = p.get(pi..).and_then(|rest| match_one(rest, n[ni])) {
+            pi += len;
+            ni += 1;
+            continue;
+        }
+        match star {
+            Some((resume, taken)) => {
+                pi = resume;
+                ni = taken + 1;
+                star = Some((resume, taken + 1));
             }
-            Some(&c) => n.first() == Some(&c) && rec(&p[1..], &n[1..]),
+            None => return false,
         }
     }
-    rec(&p, &n)
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether the one-character item at the start of `p` (not `*`) matches
+/// `c`, and if so how long the item is.
+fn match_one(p: &[char], c: char) -> Option<usize> {
+    match p.first()? {
+        '?' => Some(1),
+        '[' => {
+            let Some(close) = p.iter().skip(2).position(|&c| c == ']').map(|i| i + 2) else {
+                return (c == '[').then_some(1);
+            };
+            let mut set = &p[1..close];
+            let negate = matches!(set.first(), Some('!'));
+            if negate {
+                set = &set[1..];
+            }
+            let mut hit = false;
+            let mut i = 0;
+            while i < set.len() {
+                if i + 2 < set.len() && set[i + 1] == '-' {
+                    if set[i] <= c && c <= set[i + 2] {
+                        hit = true;
+                    }
+                    i += 3;
+                } else {
+                    if set[i] == c {
+                        hit = true;
+                    }
+                    i += 1;
+                }
+            }
+            (hit != negate).then_some(close + 1)
+        }
+        &l => (l == c).then_some(1),
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +149,29 @@ mod tests {
         for (pattern, name, want) in cases {
             assert_eq!(fnmatch(pattern, name), want, "{pattern} {name}");
         }
+    }
+
+    #[test]
+    fn fnmatch_brackets_and_stars_like_python() {
+        for (pattern, name, want) in [
+            ("[]]", "]", true),
+            ("*a*b", "xaxxb", true),
+            ("*a*b", "xaxxbx", false),
+            ("**", "", true),
+            ("", "a", false),
+        ] {
+            assert_eq!(fnmatch(pattern, name), want, "{pattern:?} {name:?}");
+        }
+    }
+
+    #[test]
+    fn fnmatch_takes_linear_time_on_many_stars() {
+        // Found by fuzz/fuzz_targets/config_file.rs: an include pattern of
+        // 70 stars and text ran for minutes (every split for every star).
+        let name = "a".repeat(64);
+        assert!(!fnmatch(&format!("{}x", "*".repeat(70)), &name));
+        assert!(!fnmatch(&format!("{}b", "*a".repeat(32)), &name));
+        assert!(fnmatch(&"*a".repeat(32), &name));
     }
 
     #[test]
