@@ -7,5 +7,6 @@ pub mod listen;
 pub mod logtail;
 pub mod metrics;
 pub mod server;
+pub mod spill;
 pub mod web;
 pub mod wire;

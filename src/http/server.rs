@@ -16,12 +16,13 @@ use super::cross_site;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
 use super::metrics;
+use super::spill::{Finished, SpillingBody};
 use super::web;
 use super::wire::{self, Incoming, Request, Version};
 use crate::config::ServerConfig;
 use crate::logs::activity;
 use crate::rpc::xmlrpc;
-use crate::rpc::Dispatcher;
+use crate::rpc::{self, Dispatcher};
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -459,7 +460,7 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
                 return refuse_cross_site(&req, &reason, out, keep).is_ok();
             }
         }
-        xmlrpc_request(ctx, &req, out, keep)
+        return xmlrpc_request(ctx, &req, out, keep);
     } else if path.starts_with("/logtail") {
         return logtail_request(ctx, &req, path, out, stream);
     } else if path.starts_with("/mainlogtail") {
@@ -593,9 +594,11 @@ thread_local! {
 /// The largest reply buffer a connection thread keeps between calls.
 const KEPT_REPLY_CAPACITY: usize = 1 << 20;
 
-fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> std::io::Result<()> {
+/// Answers a POST to /RPC2. False when the connection cannot carry
+/// another request.
+fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> bool {
     if req.method != "POST" {
-        return error_page(out, req.version, keep, 400);
+        return error_page(out, req.version, keep, 400).is_ok();
     }
     let body = &req.body;
     let call = match xmlrpc::parse_call(body) {
@@ -610,7 +613,7 @@ fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> st
                     "unmarshallable"
                 }
             ));
-            return error_page(out, req.version, keep, 400);
+            return error_page(out, req.version, keep, 400).is_ok();
         }
     };
     if call.method.is_empty() {
@@ -618,42 +621,90 @@ fn xmlrpc_request(ctx: &Context, req: &Request, out: &mut Out, keep: bool) -> st
             "XML-RPC request data {} is invalid: no method name",
             request_excerpt(body)
         ));
-        return error_page(out, req.version, keep, 400);
+        return error_page(out, req.version, keep, 400).is_ok();
     }
     activity::trace(format!("XML-RPC method called: {}()", call.method));
-    let method = call.method.clone();
-    let result = ctx.dispatcher.call(&call.method, call.params);
+    let method = call.method;
     REPLY.with(|cell| {
         let mut reply = cell.take();
         reply.clear();
+        let answer = if rpc::is_multicall(&method) {
+            multicall_answer(ctx, req, out, keep, call.params, reply)
+        } else {
+            let result = ctx.dispatcher.call(&method, call.params);
+            match &result {
+                Ok(value) => xmlrpc::write_response_into(&mut reply, value),
+                Err(fault) => xmlrpc::write_fault_into(&mut reply, fault.code, &fault.string),
+            }
+            (result.map(drop), Finished::Whole(reply))
+        };
+        let (result, finished) = answer;
         match result {
-            Ok(value) => {
+            Ok(()) => {
                 activity::trace(format!("XML-RPC method {}() returned successfully", method));
-                xmlrpc::write_response_into(&mut reply, &value);
             }
-            Err(fault) => {
-                activity::trace(format!(
-                    "XML-RPC method {}() returned fault: [{}] {}",
-                    method, fault.code, fault.string
-                ));
-                xmlrpc::write_fault_into(&mut reply, fault.code, &fault.string);
+            Err(fault) => activity::trace(format!(
+                "XML-RPC method {}() returned fault: [{}] {}",
+                method, fault.code, fault.string
+            )),
+        }
+        match finished {
+            Finished::Whole(reply) => {
+                let sent = send(
+                    out,
+                    req.version,
+                    keep,
+                    200,
+                    &[("Content-Type", "text/xml")],
+                    reply.as_bytes(),
+                );
+                // Kept for the next reply, unless one huge reply (a large
+                // log read) would pin its memory for the life of the thread.
+                if reply.capacity() <= KEPT_REPLY_CAPACITY {
+                    cell.set(reply);
+                }
+                sent.is_ok()
             }
+            Finished::Streamed(still_open) => still_open,
         }
-        let sent = send(
-            out,
-            req.version,
-            keep,
-            200,
-            &[("Content-Type", "text/xml")],
-            reply.as_bytes(),
-        );
-        // Kept for the next reply, unless one huge reply (a large log
-        // read) would pin its memory for the life of the thread.
-        if reply.capacity() <= KEPT_REPLY_CAPACITY {
-            cell.set(reply);
-        }
-        sent
     })
+}
+
+/// system.multicall, its results written as the calls end: an answer past
+/// [`KEPT_REPLY_CAPACITY`] goes out in parts (see spill.rs), so that its
+/// size is not what the daemon holds. A smaller one is the same bytes, sent
+/// the same way, as any other answer.
+fn multicall_answer(
+    ctx: &Context,
+    req: &Request,
+    out: &mut Out,
+    keep: bool,
+    params: Vec<xmlrpc::Value>,
+    reply: String,
+) -> (Result<(), rpc::xmlrpc::Fault>, Finished) {
+    let mut body = SpillingBody::new(out, req.version, keep, "text/xml", KEPT_REPLY_CAPACITY);
+    *body.text() = reply;
+    body.text().push_str(xmlrpc::ARRAY_RESPONSE_HEAD);
+    let ran = ctx.dispatcher.multicall_each(params, &mut |result| {
+        xmlrpc::write_value_into(body.text(), &result);
+        body.spill();
+    });
+    match ran {
+        Ok(()) => {
+            body.text().push_str(xmlrpc::ARRAY_RESPONSE_TAIL);
+            (Ok(()), body.finish())
+        }
+        // Before any result, so nothing has been sent: the fault answers.
+        Err(fault) => {
+            let mut text = match body.finish() {
+                Finished::Whole(text) => text,
+                Finished::Streamed(_) => String::new(),
+            };
+            text.clear();
+            xmlrpc::write_fault_into(&mut text, fault.code, &fault.string);
+            (Err(fault), Finished::Whole(text))
+        }
+    }
 }
 
 /// The request body as Python's `%r` shows it, cut short: the log is no

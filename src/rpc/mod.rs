@@ -201,7 +201,11 @@ impl Dispatcher {
                 .and_then(|m| methods::signature(&m))
                 .map(|sig| Value::array(sig.into_iter().map(Value::from)))
                 .ok_or_else(|| faults::bare(faults::SIGNATURE_UNSUPPORTED)),
-            System::Multicall => self.multicall(&params[0]),
+            System::Multicall => {
+                let mut results = Vec::new();
+                self.multicall_each(params, &mut |v| results.push(v))?;
+                Ok(Value::Array(results))
+            }
         }
     }
 
@@ -209,38 +213,28 @@ impl Dispatcher {
     /// ones included); a result is the value itself or `{faultCode,
     /// faultString}`. (The XML-RPC multicall convention wraps values as
     /// `[value]`; Supervisor does not, and its clients expect bare ones.)
-    fn multicall(&self, calls: &Value) -> Outcome {
-        let Some(calls) = calls.as_array() else {
+    /// Each result goes to `each` as soon as its call has ended, so that a server can send it before the next one
+    /// runs instead of holding every answer at once (200 reads of a 1 MiB
+    /// log are 200 MiB). A fault of the whole call (no array of calls)
+    /// comes before any result.
+    pub fn multicall_each(
+        &self,
+        params: Vec<Value>,
+        each: &mut dyn FnMut(Value),
+    ) -> Result<(), Fault> {
+        let Ok([calls]) = <[Value; 1]>::try_from(params) else {
             return Err(faults::bare(faults::INCORRECT_PARAMETERS));
         };
-        let mut results = Vec::with_capacity(calls.len());
+        let Value::Array(calls) = calls else {
+            return Err(faults::bare(faults::INCORRECT_PARAMETERS));
+        };
         for call in calls {
             let outcome = match call {
-                Value::Struct(_) => {
-                    let params = match call.struct_get("params") {
-                        None => Ok(Vec::new()),
-                        Some(Value::Array(p)) => Ok(p.clone()),
-                        Some(_) => Err(faults::bare(faults::INCORRECT_PARAMETERS)),
-                    };
-                    match (call.struct_get("methodName"), params) {
-                        (None, _) => {
-                            Err(faults::with(faults::INCORRECT_PARAMETERS, "No methodName"))
-                        }
-                        (Some(Value::String(m)), _) if m == "system.multicall" => {
-                            Err(faults::with(
-                                faults::INCORRECT_PARAMETERS,
-                                "Recursive system.multicall forbidden",
-                            ))
-                        }
-                        (Some(Value::String(m)), Ok(p)) => self.call(m, p),
-                        (Some(_), Ok(_)) => Err(faults::bare(faults::UNKNOWN_METHOD)),
-                        (Some(_), Err(e)) => Err(e),
-                    }
-                }
+                Value::Struct(members) => self.one_of_multicall(members),
                 // Python fails on `call.get` with a generic FAILED fault.
                 _ => Err(faults::with(faults::FAILED, "each call must be a struct")),
             };
-            results.push(match outcome {
+            each(match outcome {
                 Ok(v) => v,
                 Err(Fault { code, string }) => Value::structure([
                     ("faultCode", Value::Int(code)),
@@ -248,8 +242,43 @@ impl Dispatcher {
                 ]),
             });
         }
-        Ok(Value::Array(results))
+        Ok(())
     }
+
+    /// One `{methodName, params}` of a multicall, with Python's faults.
+    fn one_of_multicall(&self, members: Vec<(String, Value)>) -> Outcome {
+        let mut method = None;
+        let mut params = None;
+        // Python's dict keeps the last of a repeated member.
+        for (name, value) in members {
+            match name.as_str() {
+                "methodName" => method = Some(value),
+                "params" => params = Some(value),
+                _ => {}
+            }
+        }
+        let params = match params {
+            None => Ok(Vec::new()),
+            Some(Value::Array(p)) => Ok(p),
+            Some(_) => Err(faults::bare(faults::INCORRECT_PARAMETERS)),
+        };
+        match (method, params) {
+            (None, _) => Err(faults::with(faults::INCORRECT_PARAMETERS, "No methodName")),
+            (Some(Value::String(m)), _) if is_multicall(&m) => Err(faults::with(
+                faults::INCORRECT_PARAMETERS,
+                "Recursive system.multicall forbidden",
+            )),
+            (Some(Value::String(m)), Ok(p)) => self.call(&m, p),
+            (Some(_), Ok(_)) => Err(faults::bare(faults::UNKNOWN_METHOD)),
+            (Some(_), Err(e)) => Err(e),
+        }
+    }
+}
+
+/// Whether a call is `system.multicall` (whose answer a server may send
+/// in parts: [`Dispatcher::multicall_each`]).
+pub fn is_multicall(method: &str) -> bool {
+    method == "system.multicall"
 }
 
 /// `namespace.method` with exactly one dot and no leading underscore on

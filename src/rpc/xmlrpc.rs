@@ -443,6 +443,21 @@ pub fn write_response_into(out: &mut String, value: &Value) {
     out.push_str("</param>\n</params>\n</methodResponse>\n");
 }
 
+/// What comes before the first item of a response whose value is an
+/// array. With each item written by [`write_value_into`] and then
+/// [`ARRAY_RESPONSE_TAIL`], the same bytes as [`write_response_into`] of
+/// the whole array: a server can send the items as they are made.
+pub const ARRAY_RESPONSE_HEAD: &str =
+    "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><array><data>\n";
+/// What comes after the last item (see [`ARRAY_RESPONSE_HEAD`]).
+pub const ARRAY_RESPONSE_TAIL: &str =
+    "</data></array></value>\n</param>\n</params>\n</methodResponse>\n";
+
+/// One value as Python's marshaller writes it, appended to `out`.
+pub fn write_value_into(out: &mut String, value: &Value) {
+    write_value(out, value);
+}
+
 /// Encodes a fault exactly as Supervisor's server does
 /// (`xmlrpc.client.dumps(Fault(code, string))`).
 pub fn write_fault(code: i64, string: &str) -> Vec<u8> {
@@ -1540,6 +1555,28 @@ fn fault_from_value(value: Value) -> Result<Fault, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_array_response_written_in_parts_is_the_whole_one() {
+        let items = vec![
+            Value::Int(1),
+            Value::from("<a&b>"),
+            Value::structure([
+                ("faultCode", Value::Int(2)),
+                ("faultString", Value::from("x")),
+            ]),
+            Value::Array(vec![]),
+        ];
+        let mut parts = String::from(ARRAY_RESPONSE_HEAD);
+        for item in &items {
+            write_value_into(&mut parts, item);
+        }
+        parts.push_str(ARRAY_RESPONSE_TAIL);
+        assert_eq!(parts.as_bytes(), write_response(&Value::Array(items)));
+        let mut empty = String::from(ARRAY_RESPONSE_HEAD);
+        empty.push_str(ARRAY_RESPONSE_TAIL);
+        assert_eq!(empty.as_bytes(), write_response(&Value::Array(vec![])));
+    }
 
     #[test]
     fn escaping_copies_runs_and_drops_what_xml_cannot_carry() {

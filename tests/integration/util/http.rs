@@ -194,8 +194,12 @@ impl Conn {
         let n = usize::from_str_radix(size.trim(), 16).ok()?;
         let mut data = vec![0; n];
         self.reader.read_exact(&mut data).ok()?;
-        let mut crlf = [0u8; 2];
-        self.reader.read_exact(&mut crlf).ok()?;
+        // The last chunk (size 0) has no data and no CRLF of its own: the
+        // trailer section follows it, which the caller reads.
+        if n > 0 {
+            let mut crlf = [0u8; 2];
+            self.reader.read_exact(&mut crlf).ok()?;
+        }
         Some(data)
     }
 
