@@ -3,6 +3,7 @@
 //! touches process state; no other module reads the raw INI text.
 
 pub mod datatypes;
+pub mod depends;
 mod dotenv;
 pub mod expand;
 pub mod ini;
@@ -204,6 +205,14 @@ impl<'a> Loader<'a> {
         let supervisord = self.supervisord_section()?;
         let rpcinterfaces = self.rpcinterfaces()?;
         let mut groups = self.groups()?;
+        if let Err(e) = depends::check(&groups) {
+            let o = self.origin(
+                &e.section,
+                Some("depends_on"),
+                self.entry(&e.section, "depends_on"),
+            );
+            return Err(o.wrap(&e.message));
+        }
         for g in &mut groups {
             for p in &mut g.processes {
                 let mut merged = supervisord.environment.clone();
@@ -708,6 +717,21 @@ impl<'a> Loader<'a> {
             None => (libc::SIGTERM, Vec::new()),
         };
         let stopwaitsecs = self.typed(section, "stopwaitsecs", "10", c, dt::integer)?;
+        let restartpause = self.typed(section, "restartpause", "0", c, dt::integer)?;
+        let killwaitsecs = self.opt_typed(section, "killwaitsecs", c, dt::integer)?;
+        for (key, value) in [
+            ("restartpause", Some(restartpause)),
+            ("killwaitsecs", killwaitsecs),
+        ] {
+            if value.is_some_and(|v| v < 0) {
+                let o = self.origin(section, Some(key), self.entry(section, key));
+                return Err(o.wrap(&format!("{} must not be negative", key)));
+            }
+        }
+        let depends_on = self
+            .get(section, "depends_on", None, c, true)?
+            .map(|(v, _)| depends::parse(&v))
+            .unwrap_or_default();
         let stopasgroup = self.typed(section, "stopasgroup", "false", c, dt::boolean)?;
         let killasgroup = self.typed(
             section,
@@ -847,6 +871,9 @@ impl<'a> Loader<'a> {
                 redirect_stderr,
                 environment,
                 serverurl: serverurl.clone(),
+                depends_on: depends_on.clone(),
+                restartpause,
+                killwaitsecs,
             });
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

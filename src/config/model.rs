@@ -220,6 +220,16 @@ pub struct ProcessConfig {
     pub environment: Vec<(String, String)>,
     /// None means AUTO (the daemon's own URL).
     pub serverurl: Option<String>,
+    /// `depends_on` entries (an extension; see config/depends.rs): spawned
+    /// only once each is RUNNING, stopped after them.
+    pub depends_on: Vec<String>,
+    /// `restartpause` seconds (an extension): the wait before each
+    /// automatic restart or retry; 0 in a Python config.
+    pub restartpause: i64,
+    /// `killwaitsecs` (an extension): how long after SIGKILL a process that
+    /// has not exited is reported as unkillable, once; None keeps Python's
+    /// SIGKILL again every stopwaitsecs.
+    pub killwaitsecs: Option<i64>,
 }
 
 impl ProcessConfig {

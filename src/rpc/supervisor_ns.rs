@@ -196,7 +196,7 @@ pub fn stop_all_processes(sup: &mut Supervisor, p: &[Value]) -> Result<Step, Fau
         sup,
         targets,
         ProcessState::is_running,
-        move |sup, name| stop_one(sup, name, wait),
+        move |sup, name| stop_one_after_dependents(sup, name, wait),
     ))
 }
 
@@ -268,6 +268,9 @@ fn start_fault(e: StartError, spec: &str) -> Fault {
         ),
         StartError::SpawnError => f::with(f::SPAWN_ERROR, spec),
         StartError::Abnormal => f::with(f::ABNORMAL_TERMINATION, spec),
+        // supervisorctl shows SPAWN_ERROR as "spawn error"; the text says
+        // which dependency (depends_on, an extension).
+        StartError::Dependency(why) => f::with(f::SPAWN_ERROR, format!("{}: {}", spec, why)),
     }
 }
 
@@ -331,13 +334,28 @@ fn stop_one(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
     or_fault(try_stop_one(sup, spec, wait))
 }
 
+/// A stop within stop all or a group stop: after the processes that
+/// depend on it (`depends_on`; the same as stop_one without it).
+fn stop_one_after_dependents(sup: &mut Supervisor, spec: &str, wait: bool) -> Step {
+    or_fault(try_stop(sup, spec, wait, Supervisor::stop_after_dependents))
+}
+
 fn try_stop_one(sup: &mut Supervisor, spec: &str, wait: bool) -> Result<Step, Fault> {
+    try_stop(sup, spec, wait, Supervisor::stop)
+}
+
+fn try_stop(
+    sup: &mut Supervisor,
+    spec: &str,
+    wait: bool,
+    stop: fn(&mut Supervisor, ProcessId) -> Result<(), StopError>,
+) -> Result<Step, Fault> {
     check_mood(sup.mood())?;
     let id = match lookup(sup, spec)? {
         Target::Process(id) => id,
         Target::Group(group) => return Ok(stop_group(sup, &group, wait)),
     };
-    sup.stop(id).map_err(|e| stop_fault(e, spec))?;
+    stop(sup, id).map_err(|e| stop_fault(e, spec))?;
     if wait && !sup.stop_outcome(id) {
         return Ok(Step::Wait(Box::new(move |sup: &mut Supervisor| {
             sup.stop_outcome(id).then_some(Ok(Value::Bool(true)))
@@ -351,7 +369,7 @@ fn stop_group(sup: &mut Supervisor, name: &str, wait: bool) -> Step {
         return Step::Done(Err(fault));
     }
     for_group(sup, name, ProcessState::is_running, move |sup, name| {
-        stop_one(sup, name, wait)
+        stop_one_after_dependents(sup, name, wait)
     })
 }
 

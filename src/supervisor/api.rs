@@ -57,6 +57,8 @@ pub enum StartError {
     SpawnError,
     /// It left STARTING for a state other than RUNNING.
     Abnormal,
+    /// It waited for a dependency that failed (`depends_on`); says which.
+    Dependency(String),
 }
 
 /// Why a stop or a signal was not sent.
@@ -181,6 +183,10 @@ impl Supervisor {
         if p.state == ProcessState::Unknown {
             return Err(StartError::UnknownState);
         }
+        if self.start_after_dependencies(id).is_some() {
+            // Spawned by the loop once its dependencies are RUNNING.
+            return Ok(());
+        }
         let _ = self.with_process(gi, pi, |p, fx| p.spawn(fx));
         self.reap();
         if self.process(id).is_none_or(|p| p.spawnerr.is_some()) {
@@ -195,6 +201,13 @@ impl Supervisor {
         let Some(p) = self.process(id) else {
             return Some(Err(StartError::Abnormal));
         };
+        if p.start_requested {
+            // Waiting for its dependencies.
+            return None;
+        }
+        if let Some(why) = &p.start_refused {
+            return Some(Err(StartError::Dependency(why.clone())));
+        }
         if p.spawnerr.is_some() {
             return Some(Err(StartError::SpawnError));
         }

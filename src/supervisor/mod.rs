@@ -15,6 +15,7 @@
 //! tested with a fake OS and a clock the test moves.
 
 mod api;
+mod deps;
 mod launch;
 mod process;
 pub mod spawn;
@@ -183,6 +184,8 @@ pub struct Supervisor {
     /// `config.groups` carry the same number (getAllConfigInfo shows the
     /// resolved AUTO log names only for those, as Python does).
     config_generation: u64,
+    /// `depends_on` between the processes above (see deps.rs).
+    deps: deps::Deps,
 }
 
 impl Supervisor {
@@ -219,6 +222,7 @@ impl Supervisor {
             listener_grace: None,
             reload,
             config_generation: 0,
+            deps: deps::Deps::default(),
         };
         sup.server_url = sup.config.server_url();
         let groups = sup.config.groups.clone();
@@ -311,6 +315,7 @@ impl Supervisor {
                 self.index.insert(p.id, (gi, pi));
             }
         }
+        self.rebuild_dependencies();
     }
 
     /// The index of the active group called `name`.
@@ -663,6 +668,7 @@ impl Supervisor {
                 self.transition_all();
             }
             let jobs_left = self.run_jobs();
+            self.run_deferred_stops();
 
             if self.mood < Mood::Running {
                 if !self.stopping {
@@ -804,6 +810,7 @@ impl Supervisor {
     /// any state changed.
     fn transition_all(&mut self) -> (Option<Instant>, bool) {
         let before = self.changes.len();
+        self.hold_for_dependencies();
         let mut deadline = None;
         for gi in 0..self.groups.len() {
             for pi in 0..self.groups[gi].processes.len() {
@@ -834,15 +841,14 @@ impl Supervisor {
             let pb = &self.groups[gi].processes[b].config;
             (pb.priority, &pb.name).cmp(&(pa.priority, &pa.name))
         });
-        for pi in order {
-            let state = self.groups[gi].processes[pi].state;
-            match state {
-                ProcessState::Running | ProcessState::Starting => {
-                    self.with_process(gi, pi, |p, fx| p.stop(fx));
-                }
-                ProcessState::Backoff => self.with_process(gi, pi, |p, fx| p.give_up(fx)),
-                _ => {}
-            }
+        // Processes that depend on one of them are stopped first, in
+        // whatever group they are (deps.rs; none without depends_on).
+        let ids: Vec<ProcessId> = order
+            .into_iter()
+            .map(|pi| self.groups[gi].processes[pi].id)
+            .collect();
+        for id in ids {
+            self.stop_dependents_first(id);
         }
     }
 

@@ -74,6 +74,20 @@ pub(super) struct Process {
     /// pipes once, then closes them, so a grandchild keeping them open
     /// cannot hold the pump forever).
     pump_stop: Option<pump::PumpStop>,
+    /// A start (startProcess, or one a dependent asked for) waiting for
+    /// this process's dependencies to be RUNNING.
+    pub(super) start_requested: bool,
+    /// Why a requested start was given up (a dependency went FATAL);
+    /// what a waiting startProcess answers.
+    pub(super) start_refused: Option<String>,
+    /// Set by the loop before each transition: the first dependency that
+    /// is not RUNNING, as the loop describes it. No automatic spawn while
+    /// it is set.
+    pub(super) waiting_for: Option<String>,
+    /// The last `waiting_for` logged, so each reason is logged once.
+    pub(super) waiting_logged: Option<String>,
+    /// SIGKILL was sent in this stop (killwaitsecs counts from it).
+    sigkill_sent: bool,
 }
 
 impl Process {
@@ -120,6 +134,11 @@ impl Process {
             stdin: None,
             listener: None,
             pump_stop: None,
+            start_requested: false,
+            start_refused: None,
+            waiting_for: None,
+            waiting_logged: None,
+            sigkill_sent: false,
         }
     }
 
@@ -142,9 +161,15 @@ impl Process {
             return;
         }
         self.state = to;
-        if to == ProcessState::Backoff {
+        if to == ProcessState::Backoff && from == ProcessState::Starting {
+            // A failed start: Python's growing delay, plus restartpause.
             self.backoff += 1;
-            self.delay = Some(fx.now + Duration::from_secs(self.backoff.max(0) as u64));
+            let wait = self.backoff.max(0) + self.config.restartpause.max(0);
+            self.delay = Some(fx.now + Duration::from_secs(wait as u64));
+            if self.config.restartpause > 0 {
+                let why = self.spawnerr.take().unwrap_or_default();
+                self.spawnerr = Some(format!("{}; {}", why, self.pause_text(wait)));
+            }
         }
         fx.changes.push(StateChange {
             group: self.config.group.clone(),
@@ -171,6 +196,22 @@ impl Process {
         }
     }
 
+    /// What getProcessInfo's description says while a restart waits.
+    fn pause_text(&self, secs: i64) -> String {
+        format!("restarting in {} s (restartpause)", secs)
+    }
+
+    /// Takes the restartpause note off spawnerr once no restart waits.
+    fn clear_pause_text(&mut self) {
+        if let Some(err) = &mut self.spawnerr {
+            if err.starts_with("restarting in ") {
+                self.spawnerr = None;
+            } else if let Some(at) = err.find("; restarting in ") {
+                err.truncate(at);
+            }
+        }
+    }
+
     fn record_spawnerr(&mut self, msg: String) {
         activity::info(format!("spawnerr: {}", msg));
         self.spawnerr = Some(msg);
@@ -186,6 +227,9 @@ impl Process {
             return Err(SpawnErrorKind::Other);
         }
         self.killing = false;
+        self.sigkill_sent = false;
+        self.start_requested = false;
+        self.start_refused = None;
         self.spawnerr = None;
         self.exitstatus = None;
         self.system_stop = false;
@@ -225,6 +269,7 @@ impl Process {
         self.administrative_stop = true;
         self.laststopreport = None;
         self.stop_signals_sent = 0;
+        self.start_requested = false;
         self.kill(self.config.stopsignal, fx)
     }
 
@@ -238,6 +283,7 @@ impl Process {
             ));
             self.apply(Event::Kill, true, fx);
             self.delay = None;
+            self.clear_pause_text();
             return None;
         }
         if self.pid == 0 {
@@ -272,7 +318,12 @@ impl Process {
             signal_name(sig)
         ));
         self.killing = true;
-        self.delay = Some(fx.now + Duration::from_secs(self.config.stopwaitsecs.max(0) as u64));
+        let wait = match self.config.killwaitsecs {
+            Some(secs) if sig == libc::SIGKILL => secs,
+            _ => self.config.stopwaitsecs,
+        };
+        self.sigkill_sent |= sig == libc::SIGKILL;
+        self.delay = Some(fx.now + Duration::from_secs(wait.max(0) as u64));
         self.apply(Event::Kill, true, fx);
         let target = if as_group { -self.pid } else { self.pid };
         if let Err(e) = fx.os.kill(target, sig) {
@@ -331,6 +382,7 @@ impl Process {
     pub fn give_up(&mut self, fx: &mut Effects) {
         self.delay = None;
         self.backoff = 0;
+        self.clear_pause_text();
         self.system_stop = true;
         self.apply(Event::GiveUp, true, fx);
     }
@@ -395,8 +447,17 @@ impl Process {
     /// next instant at which this process needs another look, if any.
     pub fn transition(&mut self, fx: &mut Effects) -> Option<Instant> {
         let now = fx.now;
-        if fx.mood > Mood::Restarting {
+        let held = self.waiting_for.is_some();
+        if fx.mood > Mood::Restarting && !held {
             match self.state {
+                ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Fatal
+                | ProcessState::Backoff
+                    if self.start_requested =>
+                {
+                    let _ = self.spawn(fx);
+                }
                 ProcessState::Exited => {
                     let restart = match self.config.autorestart {
                         AutoRestart::Always => true,
@@ -405,7 +466,14 @@ impl Process {
                             .is_none_or(|es| !self.config.exitcodes.contains(&es)),
                         AutoRestart::Never => false,
                     };
-                    if restart {
+                    if restart && self.config.restartpause > 0 {
+                        // BACKOFF until the pause ends (not a failed start:
+                        // the retry count stays as it is).
+                        let secs = self.config.restartpause;
+                        self.spawnerr = Some(self.pause_text(secs));
+                        self.apply(Event::Pause, true, fx);
+                        self.delay = Some(now + Duration::from_secs(secs as u64));
+                    } else if restart {
                         let _ = self.spawn(fx);
                     }
                 }
@@ -467,6 +535,18 @@ impl Process {
                         let as_group = self.config.stopasgroup;
                         self.kill_as(sig, as_group, fx);
                     }
+                    None if self.sigkill_sent && self.config.killwaitsecs.is_some() => {
+                        // killwaitsecs: SIGKILL again cannot help (a process
+                        // in uninterruptible sleep); said once, and no more
+                        // wake-ups: the reap ends the stop whenever it comes.
+                        activity::crit(format!(
+                            "'{}' ({}) is still running {} s after SIGKILL: it cannot be killed",
+                            name,
+                            self.pid,
+                            self.config.killwaitsecs.unwrap_or(0)
+                        ));
+                        self.delay = None;
+                    }
                     None => {
                         activity::warn(format!("killing '{}' ({}) with SIGKILL", name, self.pid));
                         self.kill(libc::SIGKILL, fx);
@@ -482,6 +562,8 @@ impl Process {
     fn next_deadline(&self, mood: Mood, now: Instant) -> Option<Instant> {
         match self.state {
             ProcessState::Starting | ProcessState::Stopping => self.delay,
+            // A held retry waits for the dependency's state change.
+            ProcessState::Backoff if self.waiting_for.is_some() => None,
             ProcessState::Backoff if mood > Mood::Restarting => {
                 if self.backoff > self.config.startretries {
                     Some(now)
@@ -1003,6 +1085,122 @@ mod tests {
     fn a_running_process_is_not_spawned_twice() {
         let mut r = Rig::running("");
         assert_eq!(r.act(|p, fx| p.spawn(fx)), Err(SpawnErrorKind::Other));
+        assert_eq!(r.os.launches, 1);
+    }
+
+    #[test]
+    fn restartpause_waits_in_backoff_before_an_automatic_restart() {
+        let mut r = Rig::running("autorestart=true\nrestartpause=5");
+        r.reaped(exit(0));
+        let deadline = r.transition();
+        assert_eq!(r.path(), [S::Exited, S::Backoff]);
+        assert_eq!(r.os.launches, 1, "no spawn before the pause ends");
+        assert_eq!(deadline, Some(r.now + Duration::from_secs(5)));
+        assert_eq!(
+            r.p.spawnerr.as_deref(),
+            Some("restarting in 5 s (restartpause)")
+        );
+        // The pause is not a failed start.
+        assert_eq!(r.p.backoff, 0);
+        r.later(4);
+        r.transition();
+        assert_eq!(r.os.launches, 1);
+        r.later(1);
+        r.transition();
+        assert_eq!(r.os.launches, 2);
+        assert_eq!(r.state(), S::Starting);
+        assert_eq!(r.p.spawnerr, None);
+    }
+
+    #[test]
+    fn restartpause_is_added_to_the_retry_delay() {
+        let mut r = Rig::new("startsecs=10\nrestartpause=3");
+        r.transition();
+        r.reaped(exit(1));
+        assert_eq!(r.state(), S::Backoff);
+        // 1 s of Python's backoff, plus the pause.
+        assert_eq!(r.transition(), Some(r.now + Duration::from_secs(4)));
+        assert_eq!(
+            r.p.spawnerr.as_deref(),
+            Some("Exited too quickly (process log may have details); restarting in 4 s (restartpause)")
+        );
+        r.later(3);
+        r.transition();
+        assert_eq!(r.os.launches, 1);
+        r.later(1);
+        r.transition();
+        assert_eq!(r.os.launches, 2);
+    }
+
+    #[test]
+    fn no_restartpause_before_the_first_or_a_manual_start() {
+        let mut r = Rig::new("restartpause=30");
+        r.transition();
+        assert_eq!(r.os.launches, 1, "the first start does not wait");
+        r.later(2);
+        r.transition();
+        r.stop();
+        r.reaped(SIGTERM);
+        assert_eq!(r.state(), S::Stopped);
+        assert!(
+            r.act(|p, fx| p.spawn(fx)).is_ok(),
+            "a manual start does not wait"
+        );
+        assert_eq!(r.os.launches, 2);
+    }
+
+    #[test]
+    fn stopping_during_the_pause_ends_it() {
+        let mut r = Rig::running("autorestart=true\nrestartpause=5");
+        r.reaped(exit(0));
+        r.transition();
+        assert_eq!(r.state(), S::Backoff);
+        r.stop();
+        assert_eq!(r.state(), S::Stopped);
+        assert_eq!(r.p.spawnerr, None);
+        r.later(10);
+        assert_eq!(r.transition(), None);
+        assert_eq!(r.os.launches, 1);
+    }
+
+    #[test]
+    fn without_killwaitsecs_sigkill_is_sent_again_every_stopwaitsecs() {
+        let mut r = Rig::running("stopwaitsecs=2");
+        r.stop();
+        for _ in 0..3 {
+            r.later(2);
+            r.transition();
+        }
+        let sent: Vec<i32> = r.os.kills.iter().map(|k| k.1).collect();
+        assert_eq!(sent, [SIGTERM, SIGKILL, SIGKILL, SIGKILL]);
+    }
+
+    #[test]
+    fn killwaitsecs_reports_an_unkillable_process_once_and_stops_waking() {
+        let mut r = Rig::running("stopwaitsecs=2\nkillwaitsecs=7");
+        r.stop();
+        r.later(2);
+        // SIGKILL, then killwaitsecs until the next look.
+        assert_eq!(r.transition(), Some(r.now + Duration::from_secs(7)));
+        r.later(7);
+        assert_eq!(r.transition(), None, "no more wake-ups");
+        r.later(100);
+        assert_eq!(r.transition(), None);
+        let sent: Vec<i32> = r.os.kills.iter().map(|k| k.1).collect();
+        assert_eq!(sent, [SIGTERM, SIGKILL]);
+        assert_eq!(r.state(), S::Stopping);
+        r.reaped(SIGKILL);
+        assert_eq!(r.state(), S::Stopped);
+    }
+
+    #[test]
+    fn a_held_process_does_not_spawn_or_spin() {
+        let mut r = Rig::new("");
+        r.p.waiting_for = Some("its dependency b is STARTING".into());
+        assert_eq!(r.transition(), None);
+        assert_eq!(r.os.launches, 0);
+        r.p.waiting_for = None;
+        r.transition();
         assert_eq!(r.os.launches, 1);
     }
 }

@@ -9,6 +9,8 @@ use crate::states::ProcessState;
 pub enum Event {
     /// A start request, autostart, autorestart or a backoff retry.
     Spawn,
+    /// An automatic restart waits `restartpause` first (in BACKOFF).
+    Pause,
     /// The command could not be started (not found, pipes, fork).
     SpawnFailed,
     /// It stayed up for startsecs.
@@ -36,6 +38,9 @@ pub fn next(state: ProcessState, event: Event) -> Option<ProcessState> {
     match (state, event) {
         (S::Stopped | S::Exited | S::Fatal | S::Backoff, E::Spawn) => Some(S::Starting),
         (S::Starting | S::Running | S::Stopping | S::Unknown, E::Spawn) => None,
+
+        (S::Exited, E::Pause) => Some(S::Backoff),
+        (_, E::Pause) => None,
 
         (S::Starting, E::SpawnFailed) => Some(S::Backoff),
         (_, E::SpawnFailed) => None,

@@ -13,6 +13,7 @@ mod util;
 
 mod bad_config;
 mod ctl;
+mod depends;
 mod empty_root;
 mod engine;
 mod envfiles;
