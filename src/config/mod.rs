@@ -3,7 +3,7 @@
 //! touches process state; no other module reads the raw INI text.
 
 pub mod datatypes;
-mod dotenv;
+pub mod dotenv;
 pub mod expand;
 pub mod ini;
 mod model;
