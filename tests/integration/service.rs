@@ -426,6 +426,19 @@ fn env_file_feeds_the_config_and_the_programs() {
     );
     assert_eq!(read_text(&log), "X=from-file Y=quoted # kept Z=z\n");
     assert_eq!(daemon.state("show"), "RUNNING");
+
+    // The variables outlive a HUP restart, and the file is not read again.
+    write(&env, "SVT_X=changed\nSVT_Y=changed\nSVT_Z=changed\n");
+    daemon.signal(libc::SIGHUP);
+    assert!(
+        wait_until(T, || read_text(&log).lines().count() == 2),
+        "show did not start again; main log:\n{}",
+        daemon.log()
+    );
+    assert_eq!(
+        read_text(&log),
+        "X=from-file Y=quoted # kept Z=z\nX=from-file Y=quoted # kept Z=z\n"
+    );
 }
 
 #[test]
