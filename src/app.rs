@@ -162,7 +162,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
             line
         ));
     }
-    config::dotenv::parse(&text)
+    config::parse_dotenv(&text)
         .map_err(|(line, what)| format!("--env-file {}, line {}: {}", path.display(), line, what))
 }
 

@@ -3,13 +3,15 @@
 //! touches process state; no other module reads the raw INI text.
 
 pub mod datatypes;
-pub mod dotenv;
+mod dotenv;
 pub mod expand;
 pub mod ini;
 mod model;
 pub mod search;
 
 pub use datatypes::{AutoRestart, LogFile};
+/// The dotenv syntax of `envfiles`, for `supervisord --env-file` too.
+pub use dotenv::parse as parse_dotenv;
 pub use model::*;
 
 use crate::pycompat::repr::py_repr;
