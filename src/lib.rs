@@ -26,6 +26,7 @@ pub mod logs;
 pub mod pidproxy;
 pub mod pycompat;
 pub mod rpc;
+pub mod service;
 pub mod states;
 pub mod supervisor;
 #[allow(unsafe_code)]

@@ -1,6 +1,7 @@
 //! One multi-call binary: what it does depends on the name it was called
 //! by (`supervisord`, `supervisorctl`, `echo_supervisord_conf`, `pidproxy`)
-//! and, for `supervisord`, on a leading `ctl` or `version` argument.
+//! and, for `supervisord`, on a leading `ctl`, `service`, `init` or
+//! `version` argument.
 
 use std::ffi::OsString;
 
@@ -22,6 +23,8 @@ fn main() {
         _ => match rest.first().and_then(|a| a.to_str()) {
             Some("ctl") => supervisord::app::supervisorctl_main(&argv0, rest[1..].to_vec()),
             Some("version") => supervisord::app::version_main(),
+            Some("service") => supervisord::app::service_main(&argv0, rest[1..].to_vec()),
+            Some("init") => supervisord::app::init_main(&argv0, rest[1..].to_vec()),
             _ => supervisord::app::supervisord_main(&argv0, rest),
         },
     };

@@ -47,7 +47,12 @@ fn header(name: &str, section: u8, summary: &str) -> String {
 }
 
 fn options(flags: &[Flag]) -> String {
-    let mut out = String::from(".SH OPTIONS\n");
+    format!(".SH OPTIONS\n{}", flag_list(flags))
+}
+
+/// One `.TP` entry per flag.
+fn flag_list(flags: &[Flag]) -> String {
+    let mut out = String::new();
     for f in flags {
         let mut names = Vec::new();
         if let Some(c) = f.short {
@@ -105,7 +110,7 @@ fn supervisord() -> String {
         1,
         "run and supervise a set of programs (Supervisor compatible)",
     );
-    s.push_str(".SH SYNOPSIS\n.B supervisord\n[\\fIoptions\\fR]\n.br\n.B supervisord ctl\n[\\fIsupervisorctl options\\fR] [\\fIaction\\fR [\\fIarguments\\fR]]\n.br\n.B supervisord version\n");
+    s.push_str(".SH SYNOPSIS\n.B supervisord\n[\\fIoptions\\fR]\n.br\n.B supervisord ctl\n[\\fIsupervisorctl options\\fR] [\\fIaction\\fR [\\fIarguments\\fR]]\n.br\n.B supervisord service\n\\fBinstall\\fR|\\fBuninstall\\fR|\\fBstart\\fR|\\fBstop\\fR [\\fIservice options\\fR]\n.br\n.B supervisord init\n[\\fB\\-o\\fR \\fIFILENAME\\fR]\n.br\n.B supervisord version\n");
     s.push_str(&section(
         "DESCRIPTION",
         &[
@@ -115,6 +120,7 @@ fn supervisord() -> String {
         ],
     ));
     s.push_str(&options(super::supervisord::FLAGS));
+    s.push_str(&subcommands());
     s.push_str(&terms(
         "SIGNALS",
         &[
@@ -138,6 +144,24 @@ fn supervisord() -> String {
         "echo_supervisord_conf.1",
         "pidproxy.1",
     ]));
+    s
+}
+
+/// The leading words `supervisord` takes instead of running the daemon.
+fn subcommands() -> String {
+    let mut s = terms(
+        "COMMANDS",
+        &[
+            ("ctl", "The client: \"supervisord ctl ...\" is \"supervisorctl ...\", with the same options and actions."),
+            ("version", "Prints the version of supervisord-rs and of the Supervisor it is compatible with."),
+            ("init", "Writes the sample configuration (what echo_supervisord_conf prints) to standard output, or to the file given with -o, which must not exist yet. Exits 1 when it cannot write."),
+            ("service install|uninstall|start|stop", "install writes a unit named go-supervisord, the Go supervisord's name: a systemd unit in /etc/systemd/system, or an OpenRC script in /etc/init.d where /sbin/openrc-run exists (and systemd is not running). It runs this binary with -n, the configuration file (found as the daemon finds it, and checked) and the --env-file given, all as absolute paths, and is enabled at boot; an existing unit is never replaced. uninstall stops and removes it; start and stop run systemctl or rc-service. Prints \"Succeed to install service go-supervisord\" or \"Failed to install service go-supervisord: why\" (exit 1); without a known action it prints \"usage: supervisord service install/uninstall/start/stop\" and exits 2."),
+        ],
+    );
+    s.push_str(".SS \"service options\"\n");
+    s.push_str(&flag_list(super::supervisord::SERVICE_FLAGS));
+    s.push_str(".SS \"init options\"\n");
+    s.push_str(&flag_list(super::supervisord::INIT_FLAGS));
     s
 }
 
@@ -264,7 +288,10 @@ mod tests {
     #[test]
     fn every_flag_is_in_its_page() {
         let page = supervisord();
-        for f in super::super::supervisord::FLAGS {
+        let sv = super::super::supervisord::FLAGS.iter();
+        let service = super::super::supervisord::SERVICE_FLAGS.iter();
+        let init = super::super::supervisord::INIT_FLAGS.iter();
+        for f in sv.chain(service).chain(init) {
             if let Some(l) = f.long {
                 assert!(page.contains(&esc(l)), "{l}");
             }

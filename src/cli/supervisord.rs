@@ -138,6 +138,12 @@ pub const FLAGS: &[Flag] = &[
     },
     Flag {
         short: None,
+        long: Some("env-file"),
+        value: Some("FILENAME"),
+        help: "load KEY=VALUE lines ('export KEY=VALUE', '#' comments and quoted values allowed) into supervisord's environment before the configuration is read, so %(ENV_KEY)s sees them and programs inherit them; read once, at start",
+    },
+    Flag {
+        short: None,
         long: Some("check-config"),
         value: None,
         help: "load and validate the configuration, print the resolved programs, and exit (0 if valid, 2 if not); starts nothing",
@@ -149,6 +155,8 @@ pub const ABOUT: &str = "supervisord -- run a set of applications as daemons.
 
 Usage: supervisord [options]
        supervisord ctl [supervisorctl options] [action [arguments]]
+       supervisord service install|uninstall|start|stop [service options]
+       supervisord init [-o FILENAME]
        supervisord version
 
 Options:";
@@ -182,6 +190,7 @@ pub struct DaemonOptions {
     pub minprocs: Option<i64>,
     pub strip_ansi: bool,
     pub check_config: bool,
+    pub env_file: Option<PathBuf>,
 }
 
 /// Parses the arguments after argv[0]; errors are the text after `Error: `.
@@ -247,6 +256,7 @@ pub fn parse_args(args: Vec<OsString>) -> Result<Request, UsageError> {
             "minprocs" => o.minprocs = Some(dt::integer(&v).map_err(invalid)?),
             "strip_ansi" => o.strip_ansi = true,
             "check-config" => o.check_config = true,
+            "env-file" => o.env_file = Some(PathBuf::from(&v)),
             // Accepted and ignored: there is no Python profiler to run.
             _ => {}
         }
@@ -315,6 +325,186 @@ pub fn help_text() -> String {
     format!("{}\n{}", ABOUT, super::options_help(FLAGS))
 }
 
+/// `supervisord service`'s flags; the action may come before or after them.
+pub const SERVICE_FLAGS: &[Flag] = &[
+    Flag {
+        short: Some('c'),
+        long: Some("configuration"),
+        value: Some("FILENAME"),
+        help: "the configuration file the service runs with, written into the unit as an absolute path (searched for as supervisord does if not given)",
+    },
+    Flag {
+        short: None,
+        long: Some("env-file"),
+        value: Some("FILENAME"),
+        help: "an environment file the service loads at start (supervisord --env-file), written into the unit as an absolute path",
+    },
+    Flag {
+        short: None,
+        long: Some("root"),
+        value: Some("DIRECTORY"),
+        help: "install into (or uninstall from) the system under DIRECTORY, such as an image being built, instead of /; no systemctl or rc-service is run, and start and stop refuse",
+    },
+    Flag {
+        short: Some('h'),
+        long: Some("help"),
+        value: None,
+        help: "print this usage message and exit",
+    },
+];
+
+/// The Go supervisord's line for `service` without a known action.
+pub const SERVICE_USAGE: &str = "usage: supervisord service install/uninstall/start/stop";
+
+/// The opening of `supervisord service --help`.
+pub const SERVICE_ABOUT: &str = "supervisord service -- run supervisord as a system service.
+
+Usage: supervisord service install|uninstall|start|stop [options]
+
+install writes a systemd unit, or an OpenRC init script where
+/sbin/openrc-run exists, named go-supervisord, that runs this binary
+with -n and the configuration file, and enables it at boot. uninstall
+stops and removes it; start and stop ask the service manager.
+
+Options:";
+
+/// What `supervisord service ...` asks for.
+#[derive(Debug)]
+pub enum ServiceRequest {
+    Help,
+    /// No action, an unknown one, or more than one.
+    Usage,
+    Run(ServiceOptions),
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ServiceOptions {
+    /// As given: `install`, `uninstall`, `start` or `stop` (checked later).
+    pub action: String,
+    pub configfile: Option<PathBuf>,
+    pub env_file: Option<PathBuf>,
+    pub root: Option<PathBuf>,
+}
+
+/// Parses the arguments after `service`. getopt stops at the action, so
+/// what follows it is parsed again: `service install -c FILE` works as
+/// well as `service -c FILE install`.
+pub fn parse_service_args(args: Vec<OsString>) -> Result<ServiceRequest, UsageError> {
+    let first = parse(SERVICE_FLAGS, args)?;
+    let mut flags = first.flags;
+    let mut positional = first.positional;
+    if let Some((action, rest)) = positional.split_first() {
+        let more = parse(SERVICE_FLAGS, rest.iter().map(OsString::from).collect())?;
+        flags.extend(more.flags);
+        positional = std::iter::once(action.clone())
+            .chain(more.positional)
+            .collect();
+    }
+    let mut o = ServiceOptions::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (flag, value) in flags {
+        let name = flag.long.unwrap_or("?");
+        if name == "help" {
+            return Ok(ServiceRequest::Help);
+        }
+        if seen.contains(&name) {
+            return Err(conflicting(&flag));
+        }
+        seen.push(name);
+        let v = PathBuf::from(value.unwrap_or_default());
+        match name {
+            "configuration" => o.configfile = Some(v),
+            "env-file" => o.env_file = Some(v),
+            "root" => o.root = Some(v),
+            _ => {}
+        }
+    }
+    match positional.as_slice() {
+        [action] => {
+            o.action = action.clone();
+            Ok(ServiceRequest::Run(o))
+        }
+        _ => Ok(ServiceRequest::Usage),
+    }
+}
+
+/// The whole `supervisord service --help` text.
+pub fn service_help_text() -> String {
+    format!("{}\n{}", SERVICE_ABOUT, super::options_help(SERVICE_FLAGS))
+}
+
+/// `supervisord init`'s flags.
+pub const INIT_FLAGS: &[Flag] = &[
+    Flag {
+        short: Some('o'),
+        long: Some("output"),
+        value: Some("FILENAME"),
+        help: "write the sample configuration to FILENAME, which must not exist yet, instead of standard output",
+    },
+    Flag {
+        short: Some('h'),
+        long: Some("help"),
+        value: None,
+        help: "print this usage message and exit",
+    },
+];
+
+/// The opening of `supervisord init --help`.
+pub const INIT_ABOUT: &str = "supervisord init -- write a sample configuration file.
+
+Usage: supervisord init [-o FILENAME]
+
+The sample is the one echo_supervisord_conf prints.
+
+Options:";
+
+/// What `supervisord init ...` asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InitRequest {
+    Help,
+    /// Write the sample to this file, or to stdout.
+    Write(Option<PathBuf>),
+}
+
+/// Parses the arguments after `init`.
+pub fn parse_init_args(args: Vec<OsString>) -> Result<InitRequest, UsageError> {
+    let parsed = parse(INIT_FLAGS, args)?;
+    if !parsed.positional.is_empty() {
+        return Err(UsageError(format!(
+            "positional arguments are not supported: {}",
+            py_list_repr(&parsed.positional)
+        )));
+    }
+    let mut output = None;
+    for (flag, value) in parsed.flags {
+        match flag.long {
+            Some("help") => return Ok(InitRequest::Help),
+            Some("output") if output.is_some() => return Err(conflicting(&flag)),
+            Some("output") => output = Some(PathBuf::from(value.unwrap_or_default())),
+            _ => {}
+        }
+    }
+    Ok(InitRequest::Write(output))
+}
+
+/// The whole `supervisord init --help` text.
+pub fn init_help_text() -> String {
+    format!("{}\n{}", INIT_ABOUT, super::options_help(INIT_FLAGS))
+}
+
+/// Python's words for a flag given twice.
+fn conflicting(flag: &Flag) -> UsageError {
+    let shown = match (flag.short, flag.long) {
+        (Some(c), _) => format!("-{}", c),
+        (None, Some(l)) => format!("--{}", l),
+        (None, None) => String::new(),
+    };
+    UsageError(format!(
+        "conflicting command line option {}",
+        crate::pycompat::repr::py_repr(&shown)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +544,71 @@ mod tests {
         assert_eq!(o.logfile_maxbytes, Some(1024));
         assert!(matches!(run(&["-h"]), Ok(Request::Help)));
         assert!(matches!(run(&["--version"]), Ok(Request::Version)));
+    }
+
+    fn service(v: &[&str]) -> Result<ServiceRequest, UsageError> {
+        parse_service_args(v.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn service_flags_before_or_after_the_action() {
+        for args in [
+            &["install", "-c", "a.conf", "--root", "/r"][..],
+            &["-c", "a.conf", "install", "--root=/r"][..],
+            &["--root", "/r", "-ca.conf", "install"][..],
+        ] {
+            let Ok(ServiceRequest::Run(o)) = service(args) else {
+                panic!("{args:?}");
+            };
+            assert_eq!(o.action, "install");
+            assert_eq!(o.configfile, Some(PathBuf::from("a.conf")));
+            assert_eq!(o.root, Some(PathBuf::from("/r")));
+            assert_eq!(o.env_file, None);
+        }
+        let Ok(ServiceRequest::Run(o)) = service(&["stop", "--env-file", "x.env"]) else {
+            panic!("stop");
+        };
+        assert_eq!(o.env_file, Some(PathBuf::from("x.env")));
+        assert!(matches!(service(&[]), Ok(ServiceRequest::Usage)));
+        assert!(matches!(service(&["a", "b"]), Ok(ServiceRequest::Usage)));
+        assert!(matches!(
+            service(&["install", "-h"]),
+            Ok(ServiceRequest::Help)
+        ));
+        assert_eq!(
+            service(&["install", "-x"]).unwrap_err().0,
+            "option -x not recognized"
+        );
+        assert_eq!(
+            service(&["-c", "a", "install", "-c", "b"]).unwrap_err().0,
+            "conflicting command line option '-c'"
+        );
+    }
+
+    #[test]
+    fn init_flags() {
+        let init = |v: &[&str]| parse_init_args(v.iter().map(OsString::from).collect());
+        assert_eq!(init(&[]), Ok(InitRequest::Write(None)));
+        assert_eq!(
+            init(&["-o", "x.conf"]),
+            Ok(InitRequest::Write(Some(PathBuf::from("x.conf"))))
+        );
+        assert_eq!(
+            init(&["--output=y"]),
+            Ok(InitRequest::Write(Some(PathBuf::from("y"))))
+        );
+        assert_eq!(init(&["--help"]), Ok(InitRequest::Help));
+        assert_eq!(
+            init(&["x"]).unwrap_err().0,
+            "positional arguments are not supported: ['x']"
+        );
+    }
+
+    #[test]
+    fn env_file_flag() {
+        let Ok(Request::Run(o)) = run(&["--env-file", "a.env", "-n"]) else {
+            panic!("expected run");
+        };
+        assert_eq!(o.env_file, Some(PathBuf::from("a.env")));
     }
 }

@@ -11,6 +11,8 @@ mod model;
 pub mod search;
 
 pub use datatypes::{AutoRestart, LogFile};
+/// The dotenv syntax of `envfiles`, for `supervisord --env-file` too.
+pub use dotenv::parse as parse_dotenv;
 pub use model::*;
 
 use crate::pycompat::repr::py_repr;

@@ -30,6 +30,7 @@ mod python_details;
 mod reload;
 mod rpc;
 mod sample_conf;
+mod service;
 mod spawn_hygiene;
 mod stop_signals;
 mod user_group;
