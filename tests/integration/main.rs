@@ -27,6 +27,7 @@ mod pidproxy;
 mod program_default;
 mod python_details;
 mod reload;
+mod rest;
 mod rpc;
 mod sample_conf;
 mod spawn_hygiene;
