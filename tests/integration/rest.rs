@@ -316,9 +316,16 @@ fn start_and_stop_programs_take_a_json_list() {
 fn logs_are_sent_whole_as_text() {
     let d = started(false);
     let node = host_name();
+    // Both pipes are read by the pump thread as the bytes come.
     assert!(wait_until(Duration::from_secs(10), || {
-        rest(&d, "GET", &format!("/program/log/{node}/talk/stderr"), None).text() == "oops\n"
+        ["stdout", "stderr"].iter().all(|ch| {
+            !rest(&d, "GET", &format!("/program/log/{node}/talk/{ch}"), None)
+                .body
+                .is_empty()
+        })
     }));
+    let r = rest(&d, "GET", &format!("/program/log/{node}/talk/stderr"), None);
+    assert_eq!(r.text(), "oops\n");
     let r = rest(&d, "GET", &format!("/program/log/{node}/talk/stdout"), None);
     assert_eq!(r.status, 200, "{}", r.head);
     assert_eq!(r.header("Content-Type"), Some("text/plain; charset=utf-8"));
