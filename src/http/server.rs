@@ -8,8 +8,8 @@
 //!
 //! Routes, in Python's order: `/RPC2...` (XML-RPC), `/logtail/...`,
 //! `/mainlogtail`, then the Go version's `/metrics` and REST API
-//! (`/program/...`, `/supervisor/...`), the web UI pages, then 404. Basic auth guards them all
-//! when the server has a username.
+//! (`/program/...`, `/supervisor/...`), the web UI pages, then 404. Basic
+//! auth guards them all when the server has a username.
 
 use super::auth::Credentials;
 use super::cross_site;
