@@ -130,6 +130,18 @@ fn supervisord() -> String {
             ("SIGCHLD", "A child ended; it is reaped, and so are orphans when supervisord is PID 1."),
         ],
     ));
+    s.push_str(&terms(
+        "REST API",
+        &[
+            ("GET /program/list", "The Go supervisord's REST API, on every HTTP server behind its basic auth; answers are JSON. This one: every process's info (node, then getProcessInfo's fields), sorted by name. {node} is the host name (or the identifier of [supervisord]); {name} is group:name or a process's bare name."),
+            ("GET /program/info/{node}/{name}", "One process's info; 404 for an unknown program."),
+            ("POST|PUT /program/start|stop|restart/{node}/{name}", "Start, stop or restart and wait, as startProcess and stopProcess with wait=true; {\"success\":true}, or success false with an error (404 unknown, 409 already started or not running)."),
+            ("POST|PUT /program/startPrograms|stopPrograms", "The same for a body [{\"node\":..., \"program\":...}]; 400 for a body that is not such JSON."),
+            ("GET /program/log/{node}/{name}/stdout|stderr", "The whole log file as text."),
+            ("GET /supervisor/listNodes, GET /supervisor/{node}/ping", "This node with its CPU and memory use; whether {node} is this node."),
+            ("POST|PUT /supervisor[/{node}]/shutdown|reload", "As supervisor.shutdown and supervisor.restart."),
+        ],
+    ));
     s.push_str(&section(
         "FILES",
         &["Without -c, the configuration is searched for as Python Supervisor does: ../etc/supervisord.conf and ../supervisord.conf relative to the executable, then supervisord.conf and etc/supervisord.conf in the current directory, then /etc/supervisord.conf and /etc/supervisor/supervisord.conf."],

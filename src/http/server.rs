@@ -7,15 +7,16 @@
 //! through the RPC dispatcher's messages.
 //!
 //! Routes, in Python's order: `/RPC2...` (XML-RPC), `/logtail/...`,
-//! `/mainlogtail`, then the Go version's `/metrics`, the web UI pages,
-//! then 404. Basic auth guards them all
-//! when the server has a username.
+//! `/mainlogtail`, then the Go version's `/metrics` and REST API
+//! (`/program/...`, `/supervisor/...`), the web UI pages, then 404. Basic
+//! auth guards them all when the server has a username.
 
 use super::auth::Credentials;
 use super::cross_site;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
 use super::metrics;
+use super::rest;
 use super::spill::{Finished, SpillingBody};
 use super::web;
 use super::wire::{self, Incoming, Request, Version};
@@ -471,6 +472,13 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
         }
     } else if path == "/metrics" {
         metrics_request(ctx, &req, out, keep)
+    } else if rest::owns(path) {
+        if matches!(req.method.as_str(), "POST" | "PUT") {
+            if let Some(reason) = cross_site::refusal(&req) {
+                return refuse_cross_site(&req, &reason, out, keep).is_ok();
+            }
+        }
+        return rest::serve(&ctx.dispatcher, &req, out, keep);
     } else {
         ui_request(ctx, &req, out, keep)
     };

@@ -28,6 +28,7 @@ mod pidproxy;
 mod program_default;
 mod python_details;
 mod reload;
+mod rest;
 mod rpc;
 mod sample_conf;
 mod service;
