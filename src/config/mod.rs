@@ -5,6 +5,7 @@
 pub mod datatypes;
 pub mod depends;
 mod dotenv;
+pub mod exit_on;
 pub mod expand;
 pub mod ini;
 mod model;
@@ -403,6 +404,7 @@ impl<'a> Loader<'a> {
             nocleanup: self.typed(s, "nocleanup", "false", &none, dt::boolean)?,
             strip_ansi: self.typed(s, "strip_ansi", "false", &none, dt::boolean)?,
             environment,
+            exit_on: self.typed(s, "exit_on", "", &none, exit_on::ExitOn::parse)?,
         };
         // `[supervisord] environment` becomes ENV_x names for every later
         // value, as in Python.
@@ -720,6 +722,8 @@ impl<'a> Loader<'a> {
         };
         let stopwaitsecs = self.typed(section, "stopwaitsecs", "10", c, dt::integer)?;
         let restartpause = self.typed(section, "restartpause", "0", c, dt::integer)?;
+        let shutdown_on_fatal =
+            self.typed(section, "shutdown_on_fatal", "false", c, dt::boolean)?;
         let killwaitsecs = self.opt_typed(section, "killwaitsecs", c, dt::integer)?;
         for (key, value) in [
             ("restartpause", Some(restartpause)),
@@ -876,6 +880,7 @@ impl<'a> Loader<'a> {
                 depends_on: depends_on.clone(),
                 restartpause,
                 killwaitsecs,
+                shutdown_on_fatal,
             });
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

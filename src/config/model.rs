@@ -102,6 +102,8 @@ pub struct SupervisordConfig {
     pub strip_ansi: bool,
     pub environment: Vec<(String, String)>,
     pub identifier: String,
+    /// `exit_on` (an extension): which program failures end the daemon.
+    pub exit_on: super::exit_on::ExitOn,
 }
 
 /// `[supervisorctl]`.
@@ -230,6 +232,9 @@ pub struct ProcessConfig {
     /// has not exited is reported as unkillable, once; None keeps Python's
     /// SIGKILL again every stopwaitsecs.
     pub killwaitsecs: Option<i64>,
+    /// `shutdown_on_fatal` (an extension): this program going FATAL ends
+    /// the daemon, as `[supervisord] exit_on = fatal` does for all.
+    pub shutdown_on_fatal: bool,
 }
 
 impl ProcessConfig {

@@ -32,7 +32,9 @@ pub fn run(cfg: Config, opts: DaemonOptions, argv0: &str) -> i32 {
     let mut http: Option<(HttpServers, Dispatcher)> = None;
     loop {
         match run_once(cfg, &opts, first, argv0, &mut http) {
-            Ok(Mood::Restarting) => {}
+            Ok((Mood::Restarting, _)) => {}
+            // exit_on: the failed program's status (an extension).
+            Ok((_, Some(status))) => return status,
             Ok(_) => return 0,
             Err(code) => return code,
         }
@@ -65,7 +67,7 @@ fn run_once(
     first: bool,
     argv0: &str,
     http: &mut Option<(HttpServers, Dispatcher)>,
-) -> Result<Mood, i32> {
+) -> Result<(Mood, Option<i32>), i32> {
     let sup_cfg = cfg.supervisord.clone();
     let mut criticals = Vec::new();
     let mut infos = Vec::new();
@@ -183,5 +185,5 @@ fn run_once(
     if pidfile_written {
         let _ = std::fs::remove_file(&sup_cfg.pidfile);
     }
-    Ok(mood)
+    Ok((mood, sup.exit_status()))
 }

@@ -16,6 +16,7 @@
 
 mod api;
 mod deps;
+mod exit_on;
 mod launch;
 mod process;
 pub mod spawn;
@@ -186,6 +187,8 @@ pub struct Supervisor {
     config_generation: u64,
     /// `depends_on` between the processes above (see deps.rs).
     deps: deps::Deps,
+    /// Set when an `exit_on` failure shut the daemon down.
+    exit_status: Option<i32>,
 }
 
 impl Supervisor {
@@ -223,6 +226,7 @@ impl Supervisor {
             reload,
             config_generation: 0,
             deps: deps::Deps::default(),
+            exit_status: None,
         };
         sup.server_url = sup.config.server_url();
         let groups = sup.config.groups.clone();
@@ -664,7 +668,9 @@ impl Supervisor {
                 // before requests, so none sees a process EXITED that is
                 // about to start again: `stop` of a crash-looping program
                 // stops it. (Python reaps last in its loop, which leaves
-                // its requests the same view.)
+                // its requests the same view.) An exit that ends the daemon
+                // (exit_on) is seen first, so it does not restart.
+                self.check_exit_on();
                 self.transition_all();
             }
             let jobs_left = self.run_jobs();
@@ -698,6 +704,7 @@ impl Supervisor {
                 deadline = earliest(deadline, self.listener_grace);
             }
             self.run_waiters();
+            self.check_exit_on();
             self.changes.clear();
 
             let timeout = if std::mem::take(&mut self.again) {

@@ -88,6 +88,9 @@ pub(super) struct Process {
     pub(super) waiting_logged: Option<String>,
     /// SIGKILL was sent in this stop (killwaitsecs counts from it).
     sigkill_sent: bool,
+    /// The last exit's status (-1 for a signal), even when an exit too
+    /// quickly leaves `exitstatus` unset: what exit_on exits with.
+    pub(super) last_exit: Option<i32>,
 }
 
 impl Process {
@@ -139,6 +142,7 @@ impl Process {
             waiting_for: None,
             waiting_logged: None,
             sigkill_sent: false,
+            last_exit: None,
         }
     }
 
@@ -390,6 +394,7 @@ impl Process {
     /// The process was reaped with wait status `status`.
     pub fn finish(&mut self, status: i32, fx: &mut Effects) {
         let (es, msg) = decode_wait_status(status);
+        self.last_exit = Some(es);
         let now = fx.now;
         self.laststop = Some(fx.wall);
         let name = self.config.name.clone();

@@ -18,6 +18,7 @@ mod empty_root;
 mod engine;
 mod envfiles;
 mod events;
+mod exit_on;
 mod hostile;
 mod http_framing;
 mod http_pool;
