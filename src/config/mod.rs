@@ -8,9 +8,11 @@ pub mod expand;
 pub mod ini;
 mod model;
 pub mod search;
+mod watch;
 
 pub use datatypes::{AutoRestart, LogFile};
 pub use model::*;
+pub use watch::{FilesWatch, OnChange, RestartWatch};
 
 use crate::pycompat::repr::py_repr;
 use crate::sys::users;
@@ -847,6 +849,7 @@ impl<'a> Loader<'a> {
                 redirect_stderr,
                 environment,
                 serverurl: serverurl.clone(),
+                restart_on_change: self.restart_watch(section, e)?,
             });
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

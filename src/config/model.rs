@@ -220,6 +220,8 @@ pub struct ProcessConfig {
     pub environment: Vec<(String, String)>,
     /// None means AUTO (the daemon's own URL).
     pub serverurl: Option<String>,
+    /// The restart-on-change keys (Go extension); None when unset.
+    pub restart_on_change: Option<super::RestartWatch>,
 }
 
 impl ProcessConfig {
