@@ -20,6 +20,7 @@ mod process;
 pub mod spawn;
 pub mod state;
 pub mod stdin;
+mod watch;
 
 use crate::config::{Config, GroupConfig, GroupKind};
 use crate::events::listener::ListenerState;
@@ -183,6 +184,8 @@ pub struct Supervisor {
     /// `config.groups` carry the same number (getAllConfigInfo shows the
     /// resolved AUTO log names only for those, as Python does).
     config_generation: u64,
+    /// Restart on change (watch.rs): inotify, debounce, actions.
+    watch: watch::Watches,
 }
 
 impl Supervisor {
@@ -219,6 +222,7 @@ impl Supervisor {
             listener_grace: None,
             reload,
             config_generation: 0,
+            watch: watch::Watches::default(),
         };
         sup.server_url = sup.config.server_url();
         let groups = sup.config.groups.clone();
@@ -305,6 +309,7 @@ impl Supervisor {
     }
 
     fn reindex(&mut self) {
+        self.watch.mark_stale();
         self.index.clear();
         for (gi, g) in self.groups.iter().enumerate() {
             for (pi, p) in g.processes.iter().enumerate() {
@@ -663,6 +668,7 @@ impl Supervisor {
                 self.transition_all();
             }
             let jobs_left = self.run_jobs();
+            let watch_due = self.watch_pass(poll.registry());
 
             if self.mood < Mood::Running {
                 if !self.stopping {
@@ -683,6 +689,7 @@ impl Supervisor {
             self.again = changed || jobs_left;
             self.dispatch_events();
             deadline = earliest(deadline, self.tick());
+            deadline = earliest(deadline, watch_due);
 
             if self.mood < Mood::Running {
                 self.pop_stopped_group();
@@ -789,6 +796,7 @@ impl Supervisor {
                         pool.rebuffer(ev);
                     }
                 }
+                None if self.watch.reaped(pid, status) => {}
                 None => {
                     let (_, msg) = process::decode_wait_status(status);
                     // Python logs this at info; as PID 1 orphans are routine,
