@@ -32,4 +32,5 @@ mod sample_conf;
 mod spawn_hygiene;
 mod stop_signals;
 mod user_group;
+mod watch;
 mod web;

@@ -264,70 +264,102 @@ impl<N: Notify> WatchSet<N> {
     /// its tree that is new (not at the first look) may hold files made
     /// before its watch was: those are changes.
     fn sync(&mut self, i: usize, first: bool) -> Vec<Change> {
-        let t = &self.targets[i];
+        let was_present = self.targets[i].root_present;
+        let old_tree = self.targets[i].tree_dirs.clone();
+        // A directory may be made between our look and its watch: look
+        // again until two looks agree (bounded; a tree that never stops
+        // changing is followed through its later events).
+        let mut last: Option<BTreeSet<PathBuf>> = None;
+        let mut tree_dirs = BTreeSet::new();
+        let mut present = was_present;
+        for _ in 0..8 {
+            let (want, tree, p) = self.wanted(i);
+            present = p;
+            if last.as_ref() == Some(&want) {
+                break;
+            }
+            self.apply(i, &want);
+            tree_dirs = tree;
+            last = Some(want);
+        }
+        let t = &mut self.targets[i];
+        t.tree_dirs = tree_dirs.intersection(&t.dirs).cloned().collect();
+        t.root_present = present;
+        let mut changes = Vec::new();
+        let Some((root, pattern)) = &t.target.tree else {
+            return changes;
+        };
+        let label = &t.target.label;
+        match (first, was_present, present) {
+            (true, _, false) => activity::warn(format!(
+                "directory {} watched for {} does not exist; waiting for it to appear",
+                root.display(),
+                label
+            )),
+            (false, true, false) => activity::warn(format!(
+                "directory {} watched for {} is gone; waiting for it to appear again",
+                root.display(),
+                label
+            )),
+            (false, false, true) => activity::info(format!(
+                "directory {} watched for {} exists again; watching it",
+                root.display(),
+                label
+            )),
+            _ => {}
+        }
+        if !first {
+            for d in t.tree_dirs.difference(&old_tree) {
+                for f in matching_files(d, pattern) {
+                    changes.push(Change {
+                        target: i,
+                        kind: Kind::Files,
+                        path: f,
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    /// The directories target `i` needs watched now, those of its tree,
+    /// and whether the tree's root exists.
+    fn wanted(&self, i: usize) -> (BTreeSet<PathBuf>, BTreeSet<PathBuf>, bool) {
+        let t = &self.targets[i].target;
         let mut want = BTreeSet::new();
-        for b in &t.target.binaries {
+        for b in &t.binaries {
             if let Some(parent) = b.parent() {
                 want.insert(nearest_existing(parent));
             }
         }
-        let mut tree_dirs = BTreeSet::new();
-        let mut changes = Vec::new();
-        let mut present = t.root_present;
-        if let Some((root, pattern)) = &t.target.tree {
+        let mut tree = BTreeSet::new();
+        let mut present = true;
+        if let Some((root, _)) = &t.tree {
             present = root.is_dir();
             if present {
-                tree_dirs = walk(root);
-                want.extend(tree_dirs.iter().cloned());
+                tree = walk(root);
+                want.extend(tree.iter().cloned());
             } else {
                 want.insert(nearest_existing(root));
             }
-            let label = &t.target.label;
-            match (first, t.root_present, present) {
-                (true, _, false) => activity::warn(format!(
-                    "directory {} watched for {} does not exist; waiting for it to appear",
-                    root.display(),
-                    label
-                )),
-                (false, true, false) => activity::warn(format!(
-                    "directory {} watched for {} is gone; waiting for it to appear again",
-                    root.display(),
-                    label
-                )),
-                (false, false, true) => activity::info(format!(
-                    "directory {} watched for {} exists again; watching it",
-                    root.display(),
-                    label
-                )),
-                _ => {}
-            }
-            if !first {
-                for d in tree_dirs.difference(&t.tree_dirs) {
-                    for f in matching_files(d, pattern) {
-                        changes.push(Change {
-                            target: i,
-                            kind: Kind::Files,
-                            path: f,
-                        });
-                    }
-                }
-            }
         }
-        let old = t.dirs.clone();
-        for d in old.difference(&want) {
+        (want, tree, present)
+    }
+
+    /// Watches `want` for target `i`, and nothing else.
+    fn apply(&mut self, i: usize, want: &BTreeSet<PathBuf>) {
+        let old = self.targets[i].dirs.clone();
+        for d in old.difference(want) {
             self.release(d);
         }
-        let mut have: BTreeSet<PathBuf> = old.intersection(&want).cloned().collect();
+        let label = self.targets[i].target.label.clone();
+        let mut have: BTreeSet<PathBuf> = old.intersection(want).cloned().collect();
         for d in want.difference(&old) {
-            if self.acquire(d, &t_label(&self.targets[i])) {
+            if self.acquire(d, &label) {
                 have.insert(d.clone());
             }
         }
-        let t = &mut self.targets[i];
-        t.tree_dirs = tree_dirs.intersection(&have).cloned().collect();
-        t.dirs = have;
-        t.root_present = present;
-        changes
+        self.targets[i].dirs = have;
     }
 
     /// One more target needs `dir` watched; false if it cannot be.
@@ -390,10 +422,6 @@ impl<N: Notify> WatchSet<N> {
     pub fn watched(&self) -> usize {
         self.by_wd.len()
     }
-}
-
-fn t_label(t: &TargetState) -> String {
-    t.target.label.clone()
 }
 
 /// `p` or its nearest ancestor that is a directory.
