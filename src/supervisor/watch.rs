@@ -158,6 +158,16 @@ impl Supervisor {
             if done.contains(&key) {
                 continue;
             }
+            if kind == Kind::Binary && !burst.path.exists() {
+                // Removed, not replaced (yet): a restart now could only
+                // fail; its return is the change to act on.
+                activity::info(format!(
+                    "{} of {} was removed; waiting for it to come back",
+                    burst.path.display(),
+                    key.1
+                ));
+                continue;
+            }
             self.act(&key.0, &key.1, &key.2, &burst);
             done.push(key);
             // A link may point elsewhere now: resolve the command again.

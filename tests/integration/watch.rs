@@ -92,6 +92,25 @@ fn a_binary_written_in_place_restarts_it() {
 }
 
 #[test]
+fn a_binary_removed_is_waited_for_not_restarted() {
+    let d = daemon("restart_when_binary_changed=true").start();
+    d.wait_state("web", "RUNNING");
+    let pid = d.proc_pid("web");
+    let app = d.dir().join("bin/app");
+    std::fs::remove_file(&app).expect("rm");
+    let line = format!(
+        "INFO {} of web was removed; waiting for it to come back",
+        app.display()
+    );
+    assert!(d.wait_log(&line), "{}", d.output());
+    assert_eq!(d.proc_pid("web"), pid);
+    assert_eq!(d.state("web"), "RUNNING");
+    script(&app, "# v2\nexec sleep 1000");
+    new_pid(&d, pid);
+    assert_eq!(spawns(&d), 2, "{}", d.output());
+}
+
+#[test]
 fn a_binary_found_on_path_is_watched_where_it_was_found() {
     let b = Daemon::builder(Impl::Ours).unix("s.sock").sections(
         "[program:web]\ncommand=app\nstartsecs=0\nenvironment=PATH=\"%(here)s/nothere:%(here)s/bin\"\n\
