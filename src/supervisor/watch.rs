@@ -455,8 +455,9 @@ fn signal_group(name: &str, pid: i32, sig: i32) {
 }
 
 /// The files of a program's command: argv[0] as a spawn resolves it
-/// (PATH lookup), absolute, and the file it links to if it is a link (a
-/// release switched by a link is a change, and so is the target rewritten).
+/// (PATH lookup), absolute; the links on its path; and the file it really
+/// is (a release switched by a link is a change, and so is the release's
+/// file rewritten).
 fn binary_paths(config: &ProcessConfig, own_path: Option<&str>) -> Vec<PathBuf> {
     let path = match super::spawn::resolve_command(config, own_path) {
         Ok((path, _)) => path,
@@ -479,8 +480,15 @@ fn binary_paths(config: &ProcessConfig, own_path: Option<&str>) -> Vec<PathBuf> 
     };
     let path = absolute(&path);
     let mut out = vec![path.clone()];
+    // Every link on the way (`current -> releases/v1`): switching one is
+    // a rename in its own directory.
+    for a in path.ancestors().skip(1) {
+        if std::fs::symlink_metadata(a).is_ok_and(|m| m.file_type().is_symlink()) {
+            out.push(a.to_path_buf());
+        }
+    }
     if let Ok(real) = std::fs::canonicalize(&path) {
-        if real != path {
+        if !out.contains(&real) {
             out.push(real);
         }
     }

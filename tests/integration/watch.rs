@@ -111,6 +111,33 @@ fn a_binary_removed_is_waited_for_not_restarted() {
 }
 
 #[test]
+fn a_binary_behind_a_link_is_followed_when_the_link_moves() {
+    let b = Daemon::builder(Impl::Ours).unix("s.sock").sections(
+        "[program:web]\ncommand=%(here)s/current/app\nstartsecs=0\nrestart_when_binary_changed=true\n",
+    );
+    let dir = b.dir().to_path_buf();
+    script(&dir.join("releases/v1/app"), "exec sleep 1000");
+    script(&dir.join("releases/v2/app"), "exec sleep 1000");
+    std::os::unix::fs::symlink("releases/v1", dir.join("current")).expect("link");
+    let d = b.start();
+    d.wait_state("web", "RUNNING");
+    // The release the link points at is rewritten.
+    let pid = d.proc_pid("web");
+    script(&dir.join("releases/v1/app"), "# v1.1\nexec sleep 1000");
+    let pid = new_pid(&d, pid);
+    // The link is switched (as `ln -sfn` does: a new link renamed over).
+    std::os::unix::fs::symlink("releases/v2", dir.join("next")).expect("link");
+    std::fs::rename(dir.join("next"), dir.join("current")).expect("rename");
+    let pid = new_pid(&d, pid);
+    // Now the new release is the one watched.
+    script(&dir.join("releases/v2/app"), "# v2.1\nexec sleep 1000");
+    new_pid(&d, pid);
+    script(&dir.join("releases/v1/app"), "# v1.2\nexec sleep 1000");
+    std::thread::sleep(QUIET);
+    assert_eq!(spawns(&d), 4, "{}", d.output());
+}
+
+#[test]
 fn a_binary_found_on_path_is_watched_where_it_was_found() {
     let b = Daemon::builder(Impl::Ours).unix("s.sock").sections(
         "[program:web]\ncommand=app\nstartsecs=0\nenvironment=PATH=\"%(here)s/nothere:%(here)s/bin\"\n\
