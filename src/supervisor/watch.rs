@@ -80,6 +80,15 @@ struct SignalRun {
     due: Instant,
 }
 
+/// A restart command running. Changes while it runs make it run once
+/// more when it ends, never twice at once (a deploy script run twice
+/// over itself helps nobody).
+struct CommandRun {
+    key: (String, String, Kind),
+    /// A change came while it ran: the first such file.
+    again: Option<PathBuf>,
+}
+
 /// The loop's restart-on-change state.
 #[derive(Default)]
 pub(super) struct Watches {
@@ -89,8 +98,8 @@ pub(super) struct Watches {
     programs: Vec<Watched>,
     debounce: Option<Debounce<(String, String, Kind)>>,
     signals: Vec<SignalRun>,
-    /// Restart commands running: pid to program name.
-    commands: HashMap<i32, String>,
+    /// Restart commands running, by pid.
+    commands: HashMap<i32, CommandRun>,
     /// The processes in the loop changed: follow their configs.
     stale: bool,
 }
@@ -104,15 +113,22 @@ impl Watches {
     /// A child the loop reaped that is none of its processes: true if it
     /// was a restart command (its end is logged here).
     pub(super) fn reaped(&mut self, pid: i32, status: i32) -> bool {
-        let Some(name) = self.commands.remove(&pid) else {
+        let Some(run) = self.commands.remove(&pid) else {
             return false;
         };
         let (code, msg) = super::process::decode_wait_status(status);
-        let line = format!("restart command of {} ended ({})", name, msg);
+        let line = format!("restart command of {} ended ({})", run.key.1, msg);
         if code == 0 && libc::WIFEXITED(status) {
             activity::info(line);
         } else {
             activity::warn(line);
+        }
+        if let Some(path) = run.again {
+            // Settles like any change; the loop's pass after the reap
+            // takes its deadline.
+            self.debounce
+                .get_or_insert_with(Debounce::new)
+                .note(run.key, path, Instant::now());
         }
         true
     }
@@ -168,7 +184,7 @@ impl Supervisor {
                 ));
                 continue;
             }
-            self.act(&key.0, &key.1, &key.2, &burst);
+            self.act(&key.0, &key.1, kind, &key.2, &burst);
             done.push(key);
             // A link may point elsewhere now: resolve the command again.
             relink |= kind == Kind::Binary;
@@ -286,7 +302,7 @@ impl Supervisor {
     }
 
     /// What a settled burst of changes leads to for one program.
-    fn act(&mut self, group: &str, name: &str, action: &OnChange, burst: &Burst) {
+    fn act(&mut self, group: &str, name: &str, kind: Kind, action: &OnChange, burst: &Burst) {
         let what = match burst.more {
             0 => format!("{} changed", burst.path.display()),
             n => format!("{} changed (and {} more)", burst.path.display(), n),
@@ -309,8 +325,21 @@ impl Supervisor {
         }
         match action {
             OnChange::Command(cmd) => {
+                let running = self
+                    .watch
+                    .commands
+                    .values_mut()
+                    .find(|r| r.key.0 == group && r.key.1 == name && r.key.2 == kind);
+                if let Some(run) = running {
+                    activity::info(format!(
+                        "restart command of {} still running, to run again when it ends: {}",
+                        name, what
+                    ));
+                    run.again.get_or_insert_with(|| burst.path.clone());
+                    return;
+                }
                 activity::info(format!("running the restart command of {}: {}", name, what));
-                self.run_restart_command(group, name, cmd);
+                self.run_restart_command(group, name, kind, cmd);
             }
             OnChange::Signals(sigs) => {
                 let pid = self.info(id).map(|i| i.pid).unwrap_or(0);
@@ -409,7 +438,7 @@ impl Supervisor {
 
     /// Starts `/bin/sh -c cmd` with the program's environment and
     /// directory; the loop reaps it and [`Watches::reaped`] logs its end.
-    fn run_restart_command(&mut self, group: &str, name: &str, cmd: &str) {
+    fn run_restart_command(&mut self, group: &str, name: &str, kind: Kind, cmd: &str) {
         let Some(w) = self.watched(group, name) else {
             return;
         };
@@ -429,9 +458,11 @@ impl Supervisor {
         match c.spawn() {
             // Never waited for here: the loop's waitpid(-1) reaps it.
             Ok(child) => {
-                self.watch
-                    .commands
-                    .insert(child.id() as i32, name.to_string());
+                let run = CommandRun {
+                    key: (group.to_string(), name.to_string(), kind),
+                    again: None,
+                };
+                self.watch.commands.insert(child.id() as i32, run);
             }
             Err(e) => activity::error(format!("cannot run the restart command of {}: {}", name, e)),
         }

@@ -283,6 +283,35 @@ fn a_command_runs_instead_of_a_restart() {
 }
 
 #[test]
+fn a_change_while_the_command_runs_runs_it_again_after() {
+    let b = daemon(
+        "restart_directory_monitor=conf\nrestart_cmd_when_file_changed=date +%%s.%%N >> %(here)s/marker; sleep 1",
+    );
+    std::fs::create_dir(b.dir().join("conf")).expect("mkdir");
+    let d = b.start();
+    d.wait_state("web", "RUNNING");
+    let marker = d.dir().join("marker");
+    let runs = || {
+        read_text(&marker)
+            .lines()
+            .filter_map(|l| l.parse::<f64>().ok())
+            .collect::<Vec<f64>>()
+    };
+    write(&d.dir().join("conf/a"), "x");
+    assert!(wait_until(START, || runs().len() == 1), "{}", d.output());
+    write(&d.dir().join("conf/b"), "x");
+    assert!(wait_until(START, || runs().len() == 2), "{}", d.output());
+    let r = runs();
+    assert!(r[1] - r[0] >= 1.0, "ran at once over itself: {r:?}");
+    assert!(d
+        .log()
+        .contains("INFO restart command of web still running, to run again when it ends: "));
+    std::thread::sleep(QUIET + Duration::from_secs(1));
+    assert_eq!(runs().len(), 2, "{}", d.output());
+    assert_eq!(spawns(&d), 1);
+}
+
+#[test]
 fn signals_are_sent_in_order_and_the_process_keeps_running() {
     let b = Daemon::builder(Impl::Ours).unix("s.sock").sections(
         "[program:web]\ncommand=%(here)s/bin/app\nstartsecs=0\nstopwaitsecs=1\n\
