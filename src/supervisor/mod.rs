@@ -4,6 +4,8 @@
 //! or a transport: other threads send [`Job`]s through a [`LoopHandle`],
 //! and a job reaches process state only through the named methods of
 //! `api.rs` (find, start, stop, signal, info…); every field is private.
+//! (When a program uses the restart-on-change keys, an inotify fd wakes
+//! it too: `watch.rs`.)
 //!
 //! The rule for imports: this module uses only `config`, `events`, `logs`,
 //! `states`, `sys` and `pycompat`. The daemon's lifecycle (`crate::daemon`) builds

@@ -352,46 +352,55 @@ impl<N: Notify> WatchSet<N> {
         for d in old.difference(want) {
             self.release(d);
         }
-        let label = self.targets[i].target.label.clone();
         let mut have: BTreeSet<PathBuf> = old.intersection(want).cloned().collect();
+        // One line for all that failed: a tree past the kernel's limit
+        // would otherwise log a line per directory.
+        let mut failed: Option<(PathBuf, io::Error, usize)> = None;
         for d in want.difference(&old) {
-            if self.acquire(d, &label) {
-                have.insert(d.clone());
+            match self.acquire(d) {
+                Ok(()) => {
+                    have.insert(d.clone());
+                }
+                // Gone meanwhile: the event of its parent brings us back.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => match failed.as_mut() {
+                    Some((_, _, n)) => *n += 1,
+                    None => failed = Some((d.clone(), e, 1)),
+                },
             }
+        }
+        if let Some((dir, e, n)) = failed {
+            let hint = if e.raw_os_error() == Some(libc::ENOSPC) {
+                " (raise fs.inotify.max_user_watches)"
+            } else {
+                ""
+            };
+            let others = match n {
+                1 => String::new(),
+                n => format!(" and {} more directories", n - 1),
+            };
+            activity::warn(format!(
+                "cannot watch {}{} for {}: {}{}",
+                dir.display(),
+                others,
+                self.targets[i].target.label,
+                e,
+                hint
+            ));
         }
         self.targets[i].dirs = have;
     }
 
-    /// One more target needs `dir` watched; false if it cannot be.
-    fn acquire(&mut self, dir: &Path, label: &str) -> bool {
+    /// One more target needs `dir` watched.
+    fn acquire(&mut self, dir: &Path) -> io::Result<()> {
         if let Some((_, users)) = self.dirs.get_mut(dir) {
             *users += 1;
-            return true;
+            return Ok(());
         }
-        match self.notify.add(dir) {
-            Ok(wd) => {
-                self.dirs.insert(dir.to_path_buf(), (wd, 1));
-                self.by_wd.entry(wd).or_default().push(dir.to_path_buf());
-                true
-            }
-            // Gone meanwhile: the event of its parent brings us back.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => {
-                let hint = if e.raw_os_error() == Some(libc::ENOSPC) {
-                    " (raise fs.inotify.max_user_watches)"
-                } else {
-                    ""
-                };
-                activity::warn(format!(
-                    "cannot watch {} for {}: {}{}",
-                    dir.display(),
-                    label,
-                    e,
-                    hint
-                ));
-                false
-            }
-        }
+        let wd = self.notify.add(dir)?;
+        self.dirs.insert(dir.to_path_buf(), (wd, 1));
+        self.by_wd.entry(wd).or_default().push(dir.to_path_buf());
+        Ok(())
     }
 
     /// One target less needs `dir`; the last one removes the watch.
@@ -481,6 +490,8 @@ mod tests {
     struct Fake {
         next: i32,
         live: BTreeMap<i32, PathBuf>,
+        /// The kernel's max_user_watches.
+        limit: Option<usize>,
     }
 
     impl Notify for Fake {
@@ -491,6 +502,9 @@ mod tests {
             }
             if let Some((wd, _)) = self.live.iter().find(|(_, p)| *p == dir) {
                 return Ok(*wd);
+            }
+            if self.limit.is_some_and(|l| self.live.len() >= l) {
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
             }
             self.next += 1;
             self.live.insert(self.next, dir.to_path_buf());
@@ -681,6 +695,24 @@ mod tests {
         };
         set.on_events(vec![moved]);
         assert_eq!(set.notify().dirs(), vec![tmp.path().to_path_buf()]);
+    }
+
+    #[test]
+    fn past_the_kernels_limit_what_can_be_watched_is() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        for d in ["a", "b", "c", "d"] {
+            fs::create_dir(tmp.path().join(d)).expect("mkdir");
+        }
+        let fake = Fake {
+            limit: Some(3),
+            ..Fake::default()
+        };
+        let mut set = WatchSet::new(fake);
+        set.set_targets(vec![tree("web", tmp.path(), "*")]);
+        assert_eq!(set.watched(), 3);
+        // Still works where it watches.
+        let e = ev(&set, tmp.path(), F::IN_CLOSE_WRITE, "x");
+        assert_eq!(set.on_events(vec![e]).len(), 1);
     }
 
     #[test]
