@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use supervisord::rpc::xmlrpc::Value;
 use util::*;
 
 fn write(path: &Path, text: &str) {
@@ -32,11 +33,20 @@ fn spawns(d: &Daemon) -> usize {
     d.log().matches("spawned: 'web'").count()
 }
 
+/// web's pid; 0 while it has none or the daemon does not answer (a HUP
+/// restart in progress).
+fn pid_of(d: &Daemon) -> i64 {
+    d.try_rpc("supervisor.getProcessInfo", &[Value::from("web")])
+        .ok()
+        .and_then(|v| v.struct_get("pid").and_then(|p| p.as_int()))
+        .unwrap_or(0)
+}
+
 /// Waits until web runs with a pid other than `old`; the new pid.
 fn new_pid(d: &Daemon, old: i64) -> i64 {
     let mut pid = old;
     let ok = wait_until(START, || {
-        pid = d.proc_pid("web");
+        pid = pid_of(d);
         pid != old && pid != 0 && d.state("web") == "RUNNING"
     });
     assert!(ok, "web was not restarted (pid {old})\n{}", d.output());
@@ -440,6 +450,28 @@ fn update_follows_the_config_and_no_keys_means_no_inotify() {
     write(&d.dir().join("conf/y"), "x");
     std::thread::sleep(QUIET);
     assert_eq!(spawns(&d), before, "{}", d.output());
+}
+
+#[test]
+fn a_hup_restart_watches_what_the_new_config_says() {
+    let plain = "[program:web]\ncommand=%(here)s/bin/app\nstartsecs=0\n";
+    let b = Daemon::builder(Impl::Ours).unix("s.sock").sections(plain);
+    script(&b.dir().join("bin/app"), "exec sleep 1000");
+    std::fs::create_dir(b.dir().join("conf")).expect("mkdir");
+    let d = b.start();
+    d.wait_state("web", "RUNNING");
+    d.rewrite(&format!("{plain}restart_directory_monitor=conf\n"));
+    let pid = d.proc_pid("web");
+    d.signal(libc::SIGHUP);
+    let pid = new_pid(&d, pid);
+    assert!(
+        wait_until(START, || inotify_fds(d.pid()) == 1),
+        "{}",
+        d.output()
+    );
+    write(&d.dir().join("conf/x"), "x");
+    new_pid(&d, pid);
+    assert!(d.log().contains("INFO restarting web: "), "{}", d.output());
 }
 
 #[test]
