@@ -6,6 +6,7 @@
 
 use crate::util;
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -488,24 +489,34 @@ fn bad_keys_are_config_errors() {
     assert!(text.contains("BOGUS"), "{text}");
 }
 
-/// The context switches of every thread of `pid`.
-fn context_switches(pid: i32) -> u64 {
-    let mut total = 0;
+/// The context switches of each thread of `pid`, by thread id.
+fn context_switches(pid: i32) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
         .expect("tasks")
         .flatten()
     {
         let status = read_text(&task.path().join("status"));
-        for line in status.lines() {
-            if let Some(n) = line
-                .strip_prefix("voluntary_ctxt_switches:")
-                .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
-            {
-                total += n.trim().parse::<u64>().unwrap_or(0);
-            }
-        }
+        let n: u64 = status
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix("voluntary_ctxt_switches:")
+                    .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+            })
+            .filter_map(|n| n.trim().parse::<u64>().ok())
+            .sum();
+        out.insert(task.file_name().to_string_lossy().into_owned(), n);
     }
-    total
+    out
+}
+
+/// How many more switches `after` shows than `before` (a thread that
+/// came meanwhile counts whole; one that went, not at all).
+fn switches_between(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> u64 {
+    after
+        .iter()
+        .map(|(tid, n)| n.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum()
 }
 
 /// Idle with 100 watched programs: not one wake-up. Set
@@ -539,12 +550,9 @@ fn a_hundred_watched_programs_cost_no_wakeups_when_idle() {
         .unwrap_or(3);
     let before = context_switches(d.pid());
     std::thread::sleep(Duration::from_secs(secs));
-    let after = context_switches(d.pid());
-    eprintln!(
-        "idle {secs} s with 100 watched programs: {} context switches",
-        after - before
-    );
-    assert_eq!(after - before, 0, "the daemon woke up while idle");
+    let grown = switches_between(&before, &context_switches(d.pid()));
+    eprintln!("idle {secs} s with 100 watched programs: {grown} context switches");
+    assert_eq!(grown, 0, "the daemon woke up while idle");
 }
 
 /// Time from a change to the new pid: printed, with a loose bound (the
