@@ -10,11 +10,13 @@ pub mod expand;
 pub mod ini;
 mod model;
 pub mod search;
+mod watch;
 
 pub use datatypes::{AutoRestart, LogFile};
 /// The dotenv syntax of `envfiles`, for `supervisord --env-file` too.
 pub use dotenv::parse as parse_dotenv;
 pub use model::*;
+pub use watch::{FilesWatch, OnChange, RestartWatch};
 
 use crate::pycompat::repr::py_repr;
 use crate::sys::users;
@@ -881,6 +883,7 @@ impl<'a> Loader<'a> {
                 restartpause,
                 killwaitsecs,
                 shutdown_on_fatal,
+                restart_on_change: self.restart_watch(section, e)?,
             });
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));

@@ -4,6 +4,8 @@
 //! or a transport: other threads send [`Job`]s through a [`LoopHandle`],
 //! and a job reaches process state only through the named methods of
 //! `api.rs` (find, start, stop, signal, info…); every field is private.
+//! (When a program uses the restart-on-change keys, an inotify fd wakes
+//! it too: `watch.rs`.)
 //!
 //! The rule for imports: this module uses only `config`, `events`, `logs`,
 //! `states`, `sys` and `pycompat`. The daemon's lifecycle (`crate::daemon`) builds
@@ -22,6 +24,7 @@ mod process;
 pub mod spawn;
 pub mod state;
 pub mod stdin;
+mod watch;
 
 use crate::config::{Config, GroupConfig, GroupKind};
 use crate::events::listener::ListenerState;
@@ -189,6 +192,8 @@ pub struct Supervisor {
     deps: deps::Deps,
     /// Set when an `exit_on` failure shut the daemon down.
     exit_status: Option<i32>,
+    /// Restart on change (watch.rs): inotify, debounce, actions.
+    watch: watch::Watches,
 }
 
 impl Supervisor {
@@ -227,6 +232,7 @@ impl Supervisor {
             config_generation: 0,
             deps: deps::Deps::default(),
             exit_status: None,
+            watch: watch::Watches::default(),
         };
         sup.server_url = sup.config.server_url();
         let groups = sup.config.groups.clone();
@@ -313,6 +319,7 @@ impl Supervisor {
     }
 
     fn reindex(&mut self) {
+        self.watch.mark_stale();
         self.index.clear();
         for (gi, g) in self.groups.iter().enumerate() {
             for (pi, p) in g.processes.iter().enumerate() {
@@ -675,6 +682,7 @@ impl Supervisor {
             }
             let jobs_left = self.run_jobs();
             self.run_deferred_stops();
+            let watch_due = self.watch_pass(poll.registry());
 
             if self.mood < Mood::Running {
                 if !self.stopping {
@@ -695,6 +703,7 @@ impl Supervisor {
             self.again = changed || jobs_left;
             self.dispatch_events();
             deadline = earliest(deadline, self.tick());
+            deadline = earliest(deadline, watch_due);
 
             if self.mood < Mood::Running {
                 self.pop_stopped_group();
@@ -802,6 +811,7 @@ impl Supervisor {
                         pool.rebuffer(ev);
                     }
                 }
+                None if self.watch.reaped(pid, status) => {}
                 None => {
                     let (_, msg) = process::decode_wait_status(status);
                     // Python logs this at info; as PID 1 orphans are routine,

@@ -36,4 +36,5 @@ mod service;
 mod spawn_hygiene;
 mod stop_signals;
 mod user_group;
+mod watch;
 mod web;
