@@ -2,6 +2,7 @@
 //! reads it and turns it into plain typed structs. Nothing here spawns or
 //! touches process state; no other module reads the raw INI text.
 
+pub mod backoff;
 pub mod datatypes;
 pub mod depends;
 mod dotenv;
@@ -715,7 +716,8 @@ impl<'a> Loader<'a> {
         let autostart = self.typed(section, "autostart", "true", c, dt::boolean)?;
         let autorestart = self.typed(section, "autorestart", "unexpected", c, dt::auto_restart)?;
         let startsecs = self.typed(section, "startsecs", "1", c, dt::integer)?;
-        let startretries = self.typed(section, "startretries", "3", c, dt::integer)?;
+        let startretries = self.typed(section, "startretries", "3", c, backoff::startretries)?;
+        let backoff = self.backoff(section, c)?;
         let stopsignals = self.typed(section, "stopsignal", "TERM", c, dt::signal_list)?;
         // signal_list gives at least one signal.
         let (stopsignal, more_stopsignals) = match stopsignals.split_first() {
@@ -883,11 +885,34 @@ impl<'a> Loader<'a> {
                 restartpause,
                 killwaitsecs,
                 shutdown_on_fatal,
+                backoff,
                 restart_on_change: self.restart_watch(section, e)?,
             });
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
         Ok(out)
+    }
+
+    /// The backoff keys (extensions); None when none is set, which keeps
+    /// Python's delays.
+    fn backoff(
+        &self,
+        section: &str,
+        c: &Expansions,
+    ) -> Result<Option<backoff::Backoff>, ConfigError> {
+        let kind = self.opt_typed(section, "backoff", c, backoff::kind)?;
+        let initial = self.opt_typed(section, "backoff_initial", c, backoff::seconds)?;
+        let max = self.opt_typed(section, "backoff_max", c, backoff::seconds)?;
+        let reset_after = self.opt_typed(section, "backoff_reset_after", c, backoff::seconds)?;
+        if kind.is_none() && initial.is_none() && max.is_none() && reset_after.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(backoff::Backoff {
+            kind: kind.unwrap_or(backoff::BackoffKind::Linear),
+            initial: initial.unwrap_or(backoff::INITIAL),
+            max: max.unwrap_or(backoff::MAX),
+            reset_after,
+        }))
     }
 
     /// The variables of the files listed in `envfiles` (an extension of

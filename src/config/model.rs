@@ -235,6 +235,8 @@ pub struct ProcessConfig {
     /// `shutdown_on_fatal` (an extension): this program going FATAL ends
     /// the daemon, as `[supervisord] exit_on = fatal` does for all.
     pub shutdown_on_fatal: bool,
+    /// The backoff keys (extensions); None keeps Python's delays.
+    pub backoff: Option<super::backoff::Backoff>,
     /// The restart-on-change keys (Go extension); None when unset.
     pub restart_on_change: Option<super::RestartWatch>,
 }

@@ -88,6 +88,10 @@ pub(super) struct Process {
     pub(super) waiting_logged: Option<String>,
     /// SIGKILL was sent in this stop (killwaitsecs counts from it).
     sigkill_sent: bool,
+    /// When it last entered RUNNING (backoff_reset_after counts from it).
+    running_since: Option<Instant>,
+    /// Its last exit came before backoff_reset_after: the restart backs off.
+    crash_looping: bool,
     /// The last exit's status (-1 for a signal), even when an exit too
     /// quickly leaves `exitstatus` unset: what exit_on exits with.
     pub(super) last_exit: Option<i32>,
@@ -142,6 +146,8 @@ impl Process {
             waiting_for: None,
             waiting_logged: None,
             sigkill_sent: false,
+            running_since: None,
+            crash_looping: false,
             last_exit: None,
         }
     }
@@ -166,14 +172,22 @@ impl Process {
         }
         self.state = to;
         if to == ProcessState::Backoff && from == ProcessState::Starting {
-            // A failed start: Python's growing delay, plus restartpause.
-            self.backoff += 1;
-            let wait = self.backoff.max(0) + self.config.restartpause.max(0);
-            self.delay = Some(fx.now + Duration::from_secs(wait as u64));
+            // A failed start: Python's growing delay (or the backoff
+            // keys'), plus restartpause.
+            self.backoff = self.backoff.saturating_add(1);
+            let wait = self.retry_delay(self.backoff) + self.pause();
+            self.delay = Some(fx.now + wait);
             if self.config.restartpause > 0 {
                 let why = self.spawnerr.take().unwrap_or_default();
-                self.spawnerr = Some(format!("{}; {}", why, self.pause_text(wait)));
+                self.spawnerr = Some(format!(
+                    "{}; {}",
+                    why,
+                    self.pause_text(wait, "restartpause")
+                ));
             }
+        }
+        if to == ProcessState::Running {
+            self.running_since = Some(fx.now);
         }
         fx.changes.push(StateChange {
             group: self.config.group.clone(),
@@ -201,8 +215,26 @@ impl Process {
     }
 
     /// What getProcessInfo's description says while a restart waits.
-    fn pause_text(&self, secs: i64) -> String {
-        format!("restarting in {} s (restartpause)", secs)
+    fn pause_text(&self, wait: Duration, why: &str) -> String {
+        format!(
+            "restarting in {} s ({})",
+            crate::config::backoff::show(wait),
+            why
+        )
+    }
+
+    /// `restartpause`, the wait before every automatic restart or retry.
+    fn pause(&self) -> Duration {
+        Duration::from_secs(self.config.restartpause.max(0) as u64)
+    }
+
+    /// The wait before retry number `n`: Python's n seconds, or what the
+    /// backoff keys say.
+    fn retry_delay(&self, n: i64) -> Duration {
+        match &self.config.backoff {
+            None => Duration::from_secs(n.max(0) as u64),
+            Some(b) => b.delay(n),
+        }
     }
 
     /// Takes the restartpause note off spawnerr once no restart waits.
@@ -232,6 +264,8 @@ impl Process {
         }
         self.killing = false;
         self.sigkill_sent = false;
+        self.running_since = None;
+        self.crash_looping = false;
         self.start_requested = false;
         self.start_refused = None;
         self.spawnerr = None;
@@ -424,7 +458,18 @@ impl Process {
             activity::warn(line);
         } else {
             self.delay = None;
-            self.backoff = 0;
+            // With backoff_reset_after, an exit that soon after reaching
+            // RUNNING counts as a failed start (a crash loop backs off);
+            // otherwise the count resets, as in Python.
+            let reset_after = self.config.backoff.and_then(|b| b.reset_after);
+            self.crash_looping = match (reset_after, self.running_since) {
+                (Some(reset), Some(since)) => now.duration_since(since) < reset,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if !self.crash_looping {
+                self.backoff = 0;
+            }
             self.exitstatus = Some(es);
             // The startsecs timer may not have fired yet in this wake-up.
             if self.state == ProcessState::Starting {
@@ -471,13 +516,26 @@ impl Process {
                             .is_none_or(|es| !self.config.exitcodes.contains(&es)),
                         AutoRestart::Never => false,
                     };
-                    if restart && self.config.restartpause > 0 {
+                    if restart && self.crash_looping {
+                        // backoff_reset_after: it did not stay up long
+                        // enough; a failed start, as for one too quick.
+                        self.backoff = self.backoff.saturating_add(1);
+                        let wait = self.retry_delay(self.backoff) + self.pause();
+                        let why = if self.config.restartpause > 0 {
+                            "backoff and restartpause"
+                        } else {
+                            "backoff"
+                        };
+                        self.spawnerr = Some(self.pause_text(wait, why));
+                        self.apply(Event::Pause, true, fx);
+                        self.delay = Some(now + wait);
+                    } else if restart && self.config.restartpause > 0 {
                         // BACKOFF until the pause ends (not a failed start:
                         // the retry count stays as it is).
-                        let secs = self.config.restartpause;
-                        self.spawnerr = Some(self.pause_text(secs));
+                        let wait = self.pause();
+                        self.spawnerr = Some(self.pause_text(wait, "restartpause"));
                         self.apply(Event::Pause, true, fx);
-                        self.delay = Some(now + Duration::from_secs(secs as u64));
+                        self.delay = Some(now + wait);
                     } else if restart {
                         let _ = self.spawn(fx);
                     }
@@ -498,7 +556,11 @@ impl Process {
         match self.state {
             ProcessState::Starting if self.delay.is_none_or(|d| now >= d) => {
                 self.delay = None;
-                self.backoff = 0;
+                // With backoff_reset_after the count resets only once it
+                // has stayed up that long (see finish).
+                if self.config.backoff.and_then(|b| b.reset_after).is_none() {
+                    self.backoff = 0;
+                }
                 let line = format!(
                         "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
                         name, self.config.startsecs
@@ -1207,5 +1269,77 @@ mod tests {
         r.p.waiting_for = None;
         r.transition();
         assert_eq!(r.os.launches, 1);
+    }
+
+    #[test]
+    fn exponential_backoff_doubles_up_to_its_max() {
+        let mut r = Rig::new("startsecs=10\nstartretries=unlimited\nbackoff=exponential\nbackoff_initial=0.5\nbackoff_max=3");
+        r.transition();
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            r.reaped(exit(1));
+            let deadline = r.transition().expect("a retry deadline");
+            waits.push(deadline - r.now);
+            r.now = deadline;
+            r.transition();
+            assert_eq!(r.state(), S::Starting);
+        }
+        let ms: Vec<u128> = waits.iter().map(|d| d.as_millis()).collect();
+        assert_eq!(ms, [500, 1000, 2000, 3000, 3000]);
+    }
+
+    #[test]
+    fn without_the_keys_the_delays_are_pythons() {
+        let mut r = Rig::new("startsecs=10\nstartretries=5");
+        r.transition();
+        let mut waits = Vec::new();
+        for _ in 0..3 {
+            r.reaped(exit(1));
+            let deadline = r.transition().expect("a retry deadline");
+            waits.push((deadline - r.now).as_secs());
+            r.now = deadline;
+            r.transition();
+        }
+        assert_eq!(waits, [1, 2, 3]);
+    }
+
+    #[test]
+    fn backoff_reset_after_makes_a_crash_loop_after_running_back_off() {
+        let mut r = Rig::running(
+            "startsecs=1\nstartretries=2\nautorestart=true\nbackoff=exponential\nbackoff_initial=1\nbackoff_reset_after=60",
+        );
+        // Up 5 s, then a crash: it counts, and the restart waits.
+        r.later(5);
+        r.reaped(exit(1));
+        let deadline = r.transition();
+        assert_eq!(r.path(), [S::Exited, S::Backoff]);
+        assert_eq!(deadline, Some(r.now + Duration::from_secs(1)));
+        assert_eq!(r.p.spawnerr.as_deref(), Some("restarting in 1 s (backoff)"));
+        for wait in [1, 2] {
+            r.later(wait);
+            r.transition();
+            assert_eq!(r.state(), S::Starting);
+            r.later(1);
+            r.transition();
+            assert_eq!(r.state(), S::Running);
+            r.later(5);
+            r.reaped(exit(1));
+            r.transition();
+        }
+        // The third quick crash is past startretries: FATAL, as Python's
+        // BACKOFF ends.
+        assert_eq!(r.state(), S::Fatal);
+        assert_eq!(r.p.spawnerr, None);
+    }
+
+    #[test]
+    fn backoff_reset_after_resets_once_it_stayed_up() {
+        let mut r = Rig::running("startsecs=1\nautorestart=true\nbackoff_reset_after=60");
+        r.later(61);
+        r.reaped(exit(1));
+        r.transition();
+        // Restarted at once, as Python does.
+        assert_eq!(r.state(), S::Starting);
+        assert_eq!(r.p.backoff, 0);
     }
 }

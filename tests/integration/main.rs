@@ -11,6 +11,7 @@
 
 mod util;
 
+mod backoff;
 mod bad_config;
 mod ctl;
 mod depends;
