@@ -63,7 +63,7 @@ pub fn seconds(value: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{:?} is not a number of seconds", value))?;
-    if !v.is_finite() || v < 0.0 || v > 1e9 {
+    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
         return Err(format!("{:?} is not a number of seconds", value));
     }
     Ok(Duration::from_secs_f64(v))
@@ -80,7 +80,7 @@ pub fn startretries(value: &str) -> Result<i64, String> {
 /// A duration as the activity log and descriptions show it: `4`, `0.5`.
 pub fn show(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}", ms / 1000)
     } else {
         let text = format!("{:.3}", d.as_secs_f64());
