@@ -7,6 +7,7 @@ pub mod cross_site;
 pub mod listen;
 pub mod logtail;
 pub mod metrics;
+pub mod probes;
 pub mod rest;
 pub mod server;
 pub mod spill;

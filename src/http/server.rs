@@ -16,6 +16,7 @@ use super::cross_site;
 use super::listen::{BoundServer, Listener};
 use super::logtail;
 use super::metrics;
+use super::probes;
 use super::rest;
 use super::spill::{Finished, SpillingBody};
 use super::web;
@@ -472,6 +473,20 @@ fn handle(ctx: &Context, req: Request, out: &mut Out, keep: bool, stream: &Strea
         }
     } else if path == "/metrics" {
         metrics_request(ctx, &req, out, keep)
+    } else if probes::owns(path) {
+        if req.method != "GET" {
+            error_page(out, version, keep, 405)
+        } else {
+            let (status, body) = probes::answer(&ctx.dispatcher, path);
+            send(
+                out,
+                version,
+                keep,
+                status,
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            )
+        }
     } else if rest::owns(path) {
         if matches!(req.method.as_str(), "POST" | "PUT") {
             if let Some(reason) = cross_site::refusal(&req) {

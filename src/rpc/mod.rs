@@ -168,6 +168,15 @@ impl Dispatcher {
         }
     }
 
+    /// Whether the loop runs a no-op job within `deadline` (`/live`).
+    pub fn loop_answers(&self, deadline: std::time::Duration) -> bool {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job = Box::new(move |_: &mut Supervisor| {
+            let _ = tx.send(());
+        });
+        self.send(job).is_ok() && rx.recv_timeout(deadline).is_ok()
+    }
+
     /// The log file behind `/logtail/<spec>/<channel>`, if the process
     /// exists and the channel (`stdout` or `stderr`) has a file.
     pub fn process_log_path(&self, spec: &str, channel: &str) -> Option<std::path::PathBuf> {

@@ -27,6 +27,7 @@ mod ini_differential;
 mod man_pages;
 mod metrics;
 mod pidproxy;
+mod probes;
 mod program_default;
 mod python_details;
 mod reload;
