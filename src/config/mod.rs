@@ -8,6 +8,7 @@ pub mod depends;
 mod dotenv;
 pub mod exit_on;
 pub mod expand;
+pub mod healthcheck;
 pub mod ini;
 mod model;
 pub mod search;
@@ -718,6 +719,7 @@ impl<'a> Loader<'a> {
         let startsecs = self.typed(section, "startsecs", "1", c, dt::integer)?;
         let startretries = self.typed(section, "startretries", "3", c, backoff::startretries)?;
         let backoff = self.backoff(section, c)?;
+        let healthcheck = self.healthcheck(section, c)?;
         let stopsignals = self.typed(section, "stopsignal", "TERM", c, dt::signal_list)?;
         // signal_list gives at least one signal.
         let (stopsignal, more_stopsignals) = match stopsignals.split_first() {
@@ -886,11 +888,39 @@ impl<'a> Loader<'a> {
                 killwaitsecs,
                 shutdown_on_fatal,
                 backoff,
+                healthcheck: healthcheck.clone(),
                 restart_on_change: self.restart_watch(section, e)?,
             });
         }
         out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
         Ok(out)
+    }
+
+    /// The healthcheck keys (an extension); None without `healthcheck`.
+    fn healthcheck(
+        &self,
+        section: &str,
+        c: &Expansions,
+    ) -> Result<Option<healthcheck::HealthCheck>, ConfigError> {
+        use healthcheck as hc;
+        let Some(probe) = self.opt_typed(section, "healthcheck", c, hc::probe)? else {
+            return Ok(None);
+        };
+        Ok(Some(hc::HealthCheck {
+            probe,
+            interval: self
+                .opt_typed(section, "healthcheck_interval", c, hc::positive_seconds)?
+                .unwrap_or(hc::INTERVAL),
+            timeout: self
+                .opt_typed(section, "healthcheck_timeout", c, hc::positive_seconds)?
+                .unwrap_or(hc::TIMEOUT),
+            retries: self
+                .opt_typed(section, "healthcheck_retries", c, hc::retries)?
+                .unwrap_or(hc::RETRIES),
+            start_period: self
+                .opt_typed(section, "healthcheck_start_period", c, backoff::seconds)?
+                .unwrap_or_default(),
+        }))
     }
 
     /// The backoff keys (extensions); None when none is set, which keeps
@@ -1199,6 +1229,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "PROCESS_GROUP",
     "PROCESS_GROUP_ADDED",
     "PROCESS_GROUP_REMOVED",
+    "PROCESS_HEALTH_FAILED",
 ];
 
 /// Python's `tempfile.gettempdir()`, the default `childlogdir`: the first

@@ -237,6 +237,8 @@ pub struct ProcessConfig {
     pub shutdown_on_fatal: bool,
     /// The backoff keys (extensions); None keeps Python's delays.
     pub backoff: Option<super::backoff::Backoff>,
+    /// `healthcheck` and its timing keys (an extension).
+    pub healthcheck: Option<super::healthcheck::HealthCheck>,
     /// The restart-on-change keys (Go extension); None when unset.
     pub restart_on_change: Option<super::RestartWatch>,
 }

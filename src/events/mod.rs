@@ -36,6 +36,9 @@ pub enum EventType {
     Tick3600,
     ProcessGroupAdded,
     ProcessGroupRemoved,
+    /// A program failed its health check `healthcheck_retries` times in a
+    /// row (an extension; only `EVENT` is its parent).
+    ProcessHealthFailed,
 }
 
 impl EventType {
@@ -63,6 +66,7 @@ impl EventType {
             Tick3600 => "TICK_3600",
             ProcessGroupAdded => "PROCESS_GROUP_ADDED",
             ProcessGroupRemoved => "PROCESS_GROUP_REMOVED",
+            ProcessHealthFailed => "PROCESS_HEALTH_FAILED",
         }
     }
 
@@ -81,7 +85,7 @@ impl EventType {
             }
             Tick5 | Tick60 | Tick3600 => "TICK",
             ProcessGroupAdded | ProcessGroupRemoved => "PROCESS_GROUP",
-            RemoteCommunication => return None,
+            RemoteCommunication | ProcessHealthFailed => return None,
         })
     }
 
@@ -201,6 +205,15 @@ pub fn remote_communication_payload(kind: &str, data: &str) -> String {
     format!("type:{}\n{}", kind, data)
 }
 
+/// PROCESS_HEALTH_FAILED: Python's header fields, then the last probe's
+/// failure on the next line (as PROCESS_COMMUNICATION puts its data).
+pub fn health_failed_payload(p: &ProcessRef, pid: i32, failures: u32, reason: &str) -> String {
+    format!(
+        "processname:{} groupname:{} pid:{} failures:{}\n{}",
+        p.name, p.group, pid, failures, reason
+    )
+}
+
 pub fn group_payload(group: &str) -> String {
     format!("groupname:{}\n", group)
 }
@@ -263,6 +276,7 @@ mod tests {
                 EventType::ProcessStateUnknown,
                 EventType::ProcessCommunicationStderr,
                 EventType::ProcessLogStdout,
+                EventType::ProcessHealthFailed,
             ];
             assert!(all.iter().any(|t| t.is_a(name)), "{name}");
         }

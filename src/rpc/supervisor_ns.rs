@@ -518,7 +518,11 @@ fn info_value(p: &ProcessInfo, now: i64) -> Value {
     let start = epoch_secs(p.start);
     let stop = epoch_secs(p.stop);
     let spawnerr = p.spawnerr.unwrap_or_default();
-    let description = describe(p.state, p.pid, start, stop, now, spawnerr, p.name);
+    let mut description = describe(p.state, p.pid, start, stop, now, spawnerr, p.name);
+    if p.unhealthy {
+        // healthcheck (an extension): said until the restart it leads to.
+        description.push_str(", unhealthy");
+    }
     let stdout = path_text(p.stdout_logfile);
     Value::structure([
         ("name", Value::from(p.name)),

@@ -40,6 +40,8 @@ pub struct ProcessInfo<'a> {
     pub exitstatus: Option<i32>,
     pub stdout_logfile: Option<&'a Path>,
     pub stderr_logfile: Option<&'a Path>,
+    /// Its health checks failed `healthcheck_retries` times in a row.
+    pub unhealthy: bool,
 }
 
 /// Why [`Supervisor::start`] did not start a process, or a waited-for
@@ -161,6 +163,7 @@ impl Supervisor {
             exitstatus: p.exitstatus,
             stdout_logfile: p.stdout_path.as_deref(),
             stderr_logfile: p.stderr_path.as_deref(),
+            unhealthy: p.health.unhealthy,
         })
     }
 

@@ -19,6 +19,7 @@
 mod api;
 mod deps;
 mod exit_on;
+mod health;
 mod launch;
 mod process;
 pub mod spawn;
@@ -703,6 +704,7 @@ impl Supervisor {
             self.again = changed || jobs_left;
             self.dispatch_events();
             deadline = earliest(deadline, self.tick());
+            deadline = earliest(deadline, self.health_pass());
             deadline = earliest(deadline, watch_due);
 
             if self.mood < Mood::Running {
@@ -812,6 +814,7 @@ impl Supervisor {
                     }
                 }
                 None if self.watch.reaped(pid, status) => {}
+                None if self.health_reaped(pid, status) => {}
                 None => {
                     let (_, msg) = process::decode_wait_status(status);
                     // Python logs this at info; as PID 1 orphans are routine,

@@ -88,6 +88,8 @@ pub(super) struct Process {
     pub(super) waiting_logged: Option<String>,
     /// SIGKILL was sent in this stop (killwaitsecs counts from it).
     sigkill_sent: bool,
+    /// Its health checks (health.rs); untouched without a healthcheck.
+    pub(super) health: super::health::Health,
     /// When it last entered RUNNING (backoff_reset_after counts from it).
     running_since: Option<Instant>,
     /// Its last exit came before backoff_reset_after: the restart backs off.
@@ -146,6 +148,7 @@ impl Process {
             waiting_for: None,
             waiting_logged: None,
             sigkill_sent: false,
+            health: Default::default(),
             running_since: None,
             crash_looping: false,
             last_exit: None,

@@ -382,7 +382,7 @@ impl Supervisor {
     }
 
     /// Stop, then start once stopped: what `supervisorctl restart` asks.
-    fn restart_for_change(&mut self, id: ProcessId, name: &str) {
+    pub(super) fn restart_for_change(&mut self, id: ProcessId, name: &str) {
         if let Err(e) = self.stop(id) {
             activity::warn(format!("cannot stop {} to restart it: {:?}", name, e));
             return;

@@ -20,6 +20,7 @@ mod engine;
 mod envfiles;
 mod events;
 mod exit_on;
+mod healthcheck;
 mod hostile;
 mod http_framing;
 mod http_pool;
