@@ -9,7 +9,7 @@ pub mod ini;
 mod model;
 pub mod search;
 
-pub use datatypes::{AutoRestart, LogFile};
+pub use datatypes::{AutoRestart, LogFile, LogTarget, SyslogAddr};
 pub use model::*;
 
 use crate::pycompat::repr::py_repr;
@@ -907,9 +907,9 @@ impl<'a> Loader<'a> {
         events_enabled: bool,
     ) -> Result<LogConfig, ConfigError> {
         let lf_key = format!("{}_logfile", channel);
-        let mut file = match self.get(section, &lf_key, None, e, true)? {
-            Some((v, origin)) => dt::logfile_name(&v).map_err(|m| origin.wrap(&m))?,
-            None => LogFile::Auto,
+        let (mut file, more) = match self.get(section, &lf_key, None, e, true)? {
+            Some((v, origin)) => dt::logfile_targets(&v).map_err(|m| origin.wrap(&m))?,
+            None => (LogFile::Auto, Vec::new()),
         };
         let backups = self.typed(
             section,
@@ -948,6 +948,36 @@ impl<'a> Loader<'a> {
             capture_maxbytes,
             events_enabled,
             syslog,
+            more,
+            syslog_header: self.syslog_header(section, channel, e)?,
+        })
+    }
+
+    /// The Go supervisord's `syslog_facility`, `syslog_tag` and
+    /// `syslog_<channel>_priority`. Go falls back to a default on a bad
+    /// name; we refuse it, like every other bad value.
+    fn syslog_header(
+        &self,
+        section: &str,
+        channel: &str,
+        e: &Expansions,
+    ) -> Result<SyslogHeader, ConfigError> {
+        let facility = self.typed(section, "syslog_facility", "local0", e, dt::syslog_facility)?;
+        let severity = self.typed(
+            section,
+            &format!("syslog_{}_priority", channel),
+            "notice",
+            e,
+            dt::syslog_severity,
+        )?;
+        let tag = self
+            .get(section, "syslog_tag", None, e, true)?
+            .map(|(v, _)| v)
+            .filter(|t| !t.is_empty());
+        Ok(SyslogHeader {
+            facility,
+            severity,
+            tag,
         })
     }
 

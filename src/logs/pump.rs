@@ -27,6 +27,7 @@ use super::activity::{self, Level};
 use super::ansi::strip_ansi;
 use super::rotating::RotatingFile;
 use super::syslog;
+use super::targets::{ExtraTargets, LineBuf};
 use crate::pycompat::repr::{py_repr, py_repr_bytes};
 
 /// Which output pipe of the child.
@@ -66,6 +67,11 @@ pub struct ChannelSink {
     pub capture_maxbytes: usize,
     /// Copy to syslog as `<procname> <line>` (`stdout_syslog`).
     pub syslog: bool,
+    /// The other targets of a `stdout_logfile` list; they get every byte
+    /// the main log gets.
+    pub more: Option<Arc<ExtraTargets>>,
+    /// The child's pid, for the `TAG[PID]` of syslog targets in `more`.
+    pub pid: i32,
 }
 
 /// What a pump reports to the supervisor loop.
@@ -140,6 +146,8 @@ struct ChanProc {
     captured: Vec<u8>,
     /// A log write failed and was reported; quiet until one succeeds.
     write_failing: bool,
+    /// The partial line not yet sent to syslog targets in `sink.more`.
+    lines: LineBuf,
 }
 
 type Notify<'a> = &'a mut (dyn FnMut(PumpEvent) + Send);
@@ -153,6 +161,7 @@ impl ChanProc {
             tokens,
             captured: Vec::new(),
             write_failing: false,
+            lines: LineBuf::default(),
         }
     }
 
@@ -209,6 +218,12 @@ impl ChanProc {
             let held = std::mem::take(&mut tokens.held);
             self.log_chunk(name, &held, tokens.capturing, notify);
             self.tokens = Some(tokens);
+        }
+        // The child is gone: its last line needs no newline to be sent.
+        if let Some(more) = self.sink.more.as_ref().filter(|m| m.has_syslog()) {
+            let mut out = Vec::new();
+            self.lines.flush(&mut out);
+            more.send_lines(&out, self.sink.pid);
         }
     }
 
@@ -289,7 +304,13 @@ impl ChanProc {
         });
     }
 
+    /// The main log, then the other targets of a list.
     fn write_log(&mut self, name: &str, data: &[u8]) {
+        self.write_main(name, data);
+        self.write_more(name, data);
+    }
+
+    fn write_main(&mut self, name: &str, data: &[u8]) {
         let Some(log) = self.sink.log.as_ref() else {
             return;
         };
@@ -309,6 +330,21 @@ impl ChanProc {
                     ));
                 }
             }
+        }
+    }
+}
+
+impl ChanProc {
+    /// The other targets of a list: the same bytes as the main log.
+    fn write_more(&mut self, name: &str, data: &[u8]) {
+        let Some(more) = self.sink.more.as_ref() else {
+            return;
+        };
+        more.write_files(name, self.channel.name(), data);
+        if more.has_syslog() {
+            let mut out = Vec::new();
+            self.lines.split(data, &mut out);
+            more.send_lines(&out, self.sink.pid);
         }
     }
 }
