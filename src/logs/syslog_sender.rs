@@ -287,14 +287,15 @@ struct Report {
 }
 
 impl Report {
-    /// When the pending report may be written; None if nothing is pending.
-    fn due(&self) -> Option<Instant> {
+    /// When the pending report may be written (`now` for the first one);
+    /// None if nothing is pending.
+    fn due(&self, now: Instant) -> Option<Instant> {
         if self.lost == 0 && self.error.is_none() {
             return None;
         }
         Some(match self.last {
             Some(t) => t + REPORT_EVERY,
-            None => Instant::now(),
+            None => now,
         })
     }
 
@@ -333,7 +334,7 @@ fn run(shared: Arc<Shared>, dest: SyslogDest) {
                     q.bytes = 0;
                     break Step::Send(q.messages.drain(..).collect());
                 }
-                if report.due().is_some_and(|t| t <= now) {
+                if report.due(now).is_some_and(|t| t <= now) {
                     break Step::Report;
                 }
                 if q.closed && (q.messages.is_empty() || waiting_retry.is_some()) {
@@ -343,7 +344,7 @@ fn run(shared: Arc<Shared>, dest: SyslogDest) {
                 }
                 let deadline = [
                     waiting_retry.filter(|_| !q.messages.is_empty()),
-                    report.due(),
+                    report.due(now),
                 ]
                 .into_iter()
                 .flatten()
@@ -365,8 +366,9 @@ fn run(shared: Arc<Shared>, dest: SyslogDest) {
         };
         match step {
             Step::Exit => {
-                if report.due().is_some() {
-                    report.write(&dest, Instant::now());
+                let now = Instant::now();
+                if report.due(now).is_some() {
+                    report.write(&dest, now);
                 }
                 return;
             }

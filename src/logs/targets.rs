@@ -19,7 +19,11 @@
 //! [`syslog_sender`]: super::syslog_sender
 
 use std::fmt;
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
@@ -48,9 +52,55 @@ pub enum TargetSpec {
 pub const MAX_LINE: usize = 4096;
 
 struct ExtraFile {
-    file: Mutex<RotatingFile>,
+    file: Mutex<Writer>,
     /// A write failed and was reported; quiet until one succeeds.
     failing: AtomicBool,
+}
+
+/// An extra file, or the daemon's own stdout/stderr.
+enum Writer {
+    File(RotatingFile),
+    /// A dup of our fd 1 or 2, written like our own output (as the Go
+    /// supervisord does). Opening `/dev/stdout` instead would make a new
+    /// open file description: when our stdout is a regular file opened
+    /// without O_APPEND, its bytes and the daemon's echoed log lines
+    /// would overwrite each other.
+    Std(&'static str, File),
+}
+
+impl Writer {
+    fn open(path: &Path, maxbytes: u64, backups: u32) -> io::Result<Writer> {
+        let std = match path.as_os_str().as_bytes() {
+            b"/dev/stdout" => Some(("/dev/stdout", io::stdout().as_fd().try_clone_to_owned())),
+            b"/dev/stderr" => Some(("/dev/stderr", io::stderr().as_fd().try_clone_to_owned())),
+            _ => None,
+        };
+        match std {
+            Some((name, fd)) => Ok(Writer::Std(name, File::from(fd?))),
+            None => RotatingFile::open(path, maxbytes, backups).map(Writer::File),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Writer::File(f) => f.write_all(data),
+            Writer::Std(_, f) => f.write_all(data),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Writer::File(f) => f.path(),
+            Writer::Std(name, _) => Path::new(name),
+        }
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        match self {
+            Writer::File(f) => f.reopen(),
+            Writer::Std(..) => Ok(()),
+        }
+    }
 }
 
 struct SyslogTarget {
@@ -117,7 +167,7 @@ impl ExtraTargets {
         let mut syslogs = Vec::new();
         for spec in specs {
             match spec {
-                TargetSpec::File(path) => match RotatingFile::open(path, maxbytes, backups) {
+                TargetSpec::File(path) => match Writer::open(path, maxbytes, backups) {
                     Ok(f) => files.push(ExtraFile {
                         file: Mutex::new(f),
                         failing: AtomicBool::new(false),
