@@ -370,3 +370,48 @@ fn bad_syslog_settings_are_config_errors() {
         }
     }
 }
+
+/// What one daemon makes of a `stdout_logfile` value: getAllConfigInfo's
+/// stdout_logfile and stdout_syslog, and whether it warned.
+fn single_value_meaning(imp: Impl, value: &str) -> (String, bool, bool) {
+    let d = Daemon::builder(imp)
+        .inet()
+        .sections(&format!(
+            "[program:one]\ncommand=sleep 1000\nautostart=false\nstdout_logfile={value}\n"
+        ))
+        .start();
+    let all = d.call("supervisor.getAllConfigInfo", &[]);
+    let one = &all.as_array().expect("array")[0];
+    let file = one
+        .struct_get("stdout_logfile")
+        .and_then(|v| v.as_str())
+        .unwrap_or("?")
+        .replace(&d.dir().display().to_string(), "DIR");
+    let syslog = one
+        .struct_get("stdout_syslog")
+        .and_then(|v| v.as_bool())
+        .expect("stdout_syslog");
+    let warned = d.log().contains(
+        "For [program:one], stdout_logfile=syslog but this is deprecated and will be removed.  Use stdout_syslog=true to enable syslog instead.",
+    );
+    (file, syslog, warned)
+}
+
+#[test]
+fn single_values_keep_pythons_meaning() {
+    for value in [
+        "syslog",
+        "SYSLOG",
+        "NONE",
+        "%(here)s/plain.log",
+        "/dev/stdout",
+    ] {
+        let py = single_value_meaning(Impl::Python, value);
+        let ours = single_value_meaning(Impl::Ours, value);
+        assert_eq!(ours, py, "stdout_logfile={value}");
+    }
+    assert_eq!(
+        single_value_meaning(Impl::Ours, "syslog"),
+        ("none".to_string(), true, true)
+    );
+}
