@@ -415,3 +415,38 @@ fn single_values_keep_pythons_meaning() {
         ("none".to_string(), true, true)
     );
 }
+
+#[test]
+fn a_server_that_never_reads_never_holds_up_the_child() {
+    // Connections are accepted by the kernel (the backlog) but nobody
+    // reads: once the socket buffers are full, every write would block.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("tcp");
+    let port = listener.local_addr().expect("addr").port();
+    let d = Daemon::builder(Impl::Ours)
+        .inet()
+        .sections(&format!(
+            "[program:flood]\ncommand=sh -c 'seq 1 300000; exec sleep 1000'\n\
+             startsecs=0\nstdout_logfile_maxbytes=0\n\
+             stdout_logfile=%(here)s/flood.log, syslog @tcp:127.0.0.1:{port}\n"
+        ))
+        .start();
+    let log = d.dir().join("flood.log");
+    let want = seq(1, 300000);
+    assert!(
+        wait_until(WAIT, || std::fs::read(&log).unwrap_or_default().len()
+            >= want.len()),
+        "the file target fell behind\n{}",
+        d.output()
+    );
+    assert!(std::fs::read(&log).unwrap_or_default() == want);
+    assert_eq!(d.state("flood"), "RUNNING");
+    assert!(d.answers());
+    let tcp = format!("syslog target tcp:127.0.0.1:{port}: ");
+    assert!(
+        d.wait_log(&tcp) && d.log().contains("lines dropped"),
+        "no loss reported\n{}",
+        d.log()
+    );
+    assert_eq!(d.log().matches(&tcp).count(), 1, "{}", d.log());
+    drop(listener);
+}
