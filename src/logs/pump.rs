@@ -4,7 +4,8 @@
 //! chunk and per channel, what Python's `POutputDispatcher` (or, for an
 //! event listener's stdout, `PEventListenerDispatcher`) does on the main
 //! loop: capture-mode token handling, ANSI stripping, writing the child
-//! log, the syslog copy, the DEBUG copy in the main log, and handing
+//! log (and the other targets of a log list, see [`super::targets`]), the
+//! syslog copy, the DEBUG copy in the main log, and handing
 //! PROCESS_LOG / PROCESS_COMMUNICATION / listener data to the supervisor
 //! loop through a callback. The loop never touches ordinary log bytes.
 //!
@@ -332,9 +333,7 @@ impl ChanProc {
             }
         }
     }
-}
 
-impl ChanProc {
     /// The other targets of a list: the same bytes as the main log.
     fn write_more(&mut self, name: &str, data: &[u8]) {
         let Some(more) = self.sink.more.as_ref() else {
@@ -774,6 +773,61 @@ mod tests {
             std::fs::read(&p).unwrap(),
             b"READY\n<!--XSUPERVISOR:BEGIN-->"
         );
+    }
+
+    #[test]
+    fn list_targets_get_what_the_main_log_gets() {
+        use super::super::syslog_sender::SyslogDest;
+        use super::super::targets::TargetSpec;
+        use std::os::unix::net::UnixDatagram;
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("main.log");
+        let second = dir.path().join("second.log");
+        let sock = dir.path().join("sock");
+        let server = UnixDatagram::bind(&sock).unwrap();
+        server.set_read_timeout(Some(DEADLINE)).unwrap();
+        let mut sink = file_sink(&main, 0, 0);
+        sink.capture_maxbytes = 100;
+        sink.events_enabled = true;
+        sink.pid = 99;
+        sink.more = ExtraTargets::open(
+            "prog",
+            &[
+                TargetSpec::File(second.clone()),
+                TargetSpec::Syslog {
+                    dest: SyslogDest::Unix(sock),
+                    facility: 16,
+                    severity: 5,
+                    tag: "prog".into(),
+                },
+            ],
+            0,
+            0,
+        );
+        assert!(sink.more.is_some());
+        let ev = run_chunks(
+            sink,
+            &[
+                b"a\nb<!--XSUPERVISOR:BEGIN-->hid",
+                b"den<!--XSUPERVISOR:END-->c",
+            ],
+        );
+        // The captured text goes to no target; events come once per chunk.
+        assert_eq!(std::fs::read(&main).unwrap(), b"a\nbc");
+        assert_eq!(std::fs::read(&second).unwrap(), b"a\nbc");
+        assert_eq!(comms(&ev), vec![b"hidden".to_vec()]);
+        // "bc" had no newline: sent when the pipe closed.
+        let mut buf = [0u8; 256];
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let n = server.recv(&mut buf).unwrap();
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        assert!(
+            got[0].starts_with("<133>") && got[0].ends_with(" prog[99]: a"),
+            "{got:?}"
+        );
+        assert!(got[1].ends_with(" prog[99]: bc"), "{got:?}");
     }
 
     #[test]
