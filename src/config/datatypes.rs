@@ -412,6 +412,12 @@ fn syslog_addr(s: &str) -> Result<SyslogAddr, String> {
         }
     } else {
         match rest.split_once(':') {
+            Some((proto, p)) if p.contains(':') && !proto.contains('.') && !s.contains("::") => {
+                return Err(format!(
+                    "unknown protocol {} (udp, tcp or unix)",
+                    py_repr(proto)
+                ))
+            }
             Some((_, p)) if p.contains(':') => {
                 return Err("too many ':' (put an IPv6 address in brackets)".into())
             }
@@ -876,6 +882,9 @@ mod tests {
         assert_eq!(t("syslog@host:1514"), udp("host", 1514));
         assert_eq!(t("syslog @ udp:10.0.0.1"), udp("10.0.0.1", 514));
         assert_eq!(t("syslog @udp:[::1]:99"), udp("::1", 99));
+        assert!(t("syslog @foo:host:514")
+            .unwrap_err()
+            .contains("unknown protocol 'foo'"));
         assert_eq!(
             t("syslog @TCP:host:7"),
             Ok((
@@ -902,6 +911,7 @@ mod tests {
             "syslog @[::1",
             "syslog @unix:rel",
             "syslog @tcp:",
+            "syslog @foo:host:514",
         ] {
             let e = t(bad).unwrap_err();
             assert!(e.starts_with("invalid syslog target "), "{bad}: {e}");
