@@ -282,6 +282,230 @@ pub fn logfile_name(s: &str) -> Result<LogFile, String> {
     }
 }
 
+/// Where a syslog target sends: the local daemon, or a server named by the
+/// Go supervisord's `syslog @[proto:]host[:port]` (`unix:/path` is ours: a
+/// datagram socket other than `/dev/log`, e.g. a container's or a test's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyslogAddr {
+    /// `/dev/log`.
+    Local,
+    Unix(PathBuf),
+    Udp {
+        host: String,
+        port: u16,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+}
+
+/// One target of a `stdout_logfile` list besides the main log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// Another file (or `/dev/stdout`, `/dev/stderr`), rotated by the
+    /// channel's own maxbytes and backups unless it is special.
+    File(PathBuf),
+    Syslog(SyslogAddr),
+}
+
+/// `*_logfile` with the Go supervisord's extensions: the main log file
+/// (what RPC reads, tails and clears) and the other targets.
+///
+/// The list rule: a value holding a comma is a list, split on every comma,
+/// each item trimmed (the Go supervisord's rule). Python would take such a
+/// value as one file name (`a,b.log`), but a comma in a log path is
+/// vanishingly rare, and a list after a directory (`/var/log/a.log,
+/// /dev/stdout`) was never a working Python value anyway: its "directory"
+/// `/var/log/a.log, /dev` does not exist. A value without a comma keeps
+/// exactly Python's meaning, with one exception: `syslog @host` (Python's
+/// "file" named `syslog @host` in the current directory) is a remote
+/// syslog target. In a list, the first file (a path or AUTO) is the main
+/// log; `syslog` is the local syslog target with `syslog_facility` and
+/// friends (alone it stays Python's deprecated `stdout_syslog`); NONE, OFF,
+/// `/dev/null` and empty items add nothing.
+pub fn logfile_targets(s: &str) -> Result<(LogFile, Vec<LogTarget>), String> {
+    if !s.contains(',') {
+        if let Some(addr) = syslog_at(s) {
+            return Ok((LogFile::None, vec![LogTarget::Syslog(addr?)]));
+        }
+        return logfile_name(s).map(|f| (f, Vec::new()));
+    }
+    let mut main = LogFile::None;
+    let mut more = Vec::new();
+    let mut any = false;
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        any = true;
+        if let Some(addr) = syslog_at(item) {
+            more.push(LogTarget::Syslog(addr?));
+            continue;
+        }
+        match item.to_lowercase().as_str() {
+            "none" | "off" | "/dev/null" => {}
+            "syslog" => more.push(LogTarget::Syslog(SyslogAddr::Local)),
+            "/dev/stdout" | "/dev/stderr" => more.push(LogTarget::File(PathBuf::from(item))),
+            "auto" if main == LogFile::None => main = LogFile::Auto,
+            "auto" => {
+                return Err(format!(
+                    "AUTO must be the first file in the log list {}",
+                    py_repr(s)
+                ))
+            }
+            _ => {
+                let p = existing_dirpath(item)?;
+                if main == LogFile::None {
+                    main = LogFile::Path(p);
+                } else {
+                    more.push(LogTarget::File(p));
+                }
+            }
+        }
+    }
+    if !any {
+        return Err(format!("no log target in {}", py_repr(s)));
+    }
+    Ok((main, more))
+}
+
+/// `syslog @addr` (spaces around `@` allowed, as in Go): the parsed
+/// address, or None when `item` is not of that form.
+fn syslog_at(item: &str) -> Option<Result<SyslogAddr, String>> {
+    let t = item.trim();
+    let rest = t
+        .get(..6)?
+        .eq_ignore_ascii_case("syslog")
+        .then(|| &t[6..])?;
+    let addr = rest.trim_start().strip_prefix('@')?.trim();
+    Some(syslog_addr(addr).map_err(|why| format!("invalid syslog target {}: {}", py_repr(t), why)))
+}
+
+/// `[udp:|tcp:]host[:port]` (default udp; port 514 for udp, 6514 for tcp)
+/// or `unix:/path`. An IPv6 host goes in brackets.
+fn syslog_addr(s: &str) -> Result<SyslogAddr, String> {
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("unix:") {
+        let path = &s[5..];
+        if !path.starts_with('/') {
+            return Err("a unix socket path must be absolute".into());
+        }
+        return Ok(SyslogAddr::Unix(PathBuf::from(path)));
+    }
+    let (tcp, rest) = if lower.starts_with("tcp:") {
+        (true, &s[4..])
+    } else if lower.starts_with("udp:") {
+        (false, &s[4..])
+    } else {
+        (false, s)
+    };
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("missing ']'")?;
+        match after {
+            "" => (host, None),
+            _ => (
+                host,
+                Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or("expected ':port' after ']'")?,
+                ),
+            ),
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((proto, p)) if p.contains(':') && !proto.contains('.') && !s.contains("::") => {
+                return Err(format!(
+                    "unknown protocol {} (udp, tcp or unix)",
+                    py_repr(proto)
+                ))
+            }
+            Some((_, p)) if p.contains(':') => {
+                return Err("too many ':' (put an IPv6 address in brackets)".into())
+            }
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err("expected a host name or address".into());
+    }
+    let port = match port {
+        None if tcp => 6514,
+        None => 514,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Err(format!("bad port {}", py_repr(p))),
+        },
+    };
+    let host = host.to_string();
+    Ok(if tcp {
+        SyslogAddr::Tcp { host, port }
+    } else {
+        SyslogAddr::Udp { host, port }
+    })
+}
+
+/// `syslog_facility`: a name from syslog.h, any case, `LOG_` optional.
+pub fn syslog_facility(s: &str) -> Result<u8, String> {
+    const NAMES: &[(&str, u8)] = &[
+        ("kern", 0),
+        ("kernel", 0),
+        ("user", 1),
+        ("mail", 2),
+        ("daemon", 3),
+        ("auth", 4),
+        ("syslog", 5),
+        ("lpr", 6),
+        ("news", 7),
+        ("uucp", 8),
+        ("cron", 9),
+        ("authpriv", 10),
+        ("ftp", 11),
+        ("local0", 16),
+        ("local1", 17),
+        ("local2", 18),
+        ("local3", 19),
+        ("local4", 20),
+        ("local5", 21),
+        ("local6", 22),
+        ("local7", 23),
+    ];
+    syslog_name(s, NAMES).ok_or_else(|| {
+        format!(
+            "invalid syslog facility {} (expected user, daemon, local0 ... local7, ...)",
+            py_repr(s)
+        )
+    })
+}
+
+/// `syslog_stdout_priority` / `syslog_stderr_priority`: a severity name.
+pub fn syslog_severity(s: &str) -> Result<u8, String> {
+    const NAMES: &[(&str, u8)] = &[
+        ("emerg", 0),
+        ("alert", 1),
+        ("crit", 2),
+        ("critical", 2),
+        ("err", 3),
+        ("error", 3),
+        ("warning", 4),
+        ("warn", 4),
+        ("notice", 5),
+        ("info", 6),
+        ("debug", 7),
+    ];
+    syslog_name(s, NAMES).ok_or_else(|| {
+        format!(
+            "invalid syslog priority {} (expected emerg, alert, crit, err, warning, notice, info or debug)",
+            py_repr(s)
+        )
+    })
+}
+
+fn syslog_name(s: &str, names: &[(&str, u8)]) -> Option<u8> {
+    let l = s.trim().to_ascii_lowercase();
+    let l = l.strip_prefix("log_").unwrap_or(&l);
+    names.iter().find(|(n, _)| *n == l).map(|&(_, v)| v)
+}
+
 /// `logging_level()`: Python's level names; `warning` is accepted as `warn`
 /// (a deliberate extension: Python rejects it, but people write it).
 pub fn logging_level(s: &str) -> Result<String, String> {
@@ -579,5 +803,130 @@ mod tests {
         assert_eq!(inet_address("9001"), Ok(("".into(), 9001)));
         assert!(inet_address("70000").is_err());
         assert!(inet_address("host:").is_err());
+    }
+
+    #[test]
+    fn a_single_log_value_keeps_pythons_meaning() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.log");
+        let ps = p.to_str().unwrap();
+        assert_eq!(logfile_targets(ps), Ok((LogFile::Path(p.clone()), vec![])));
+        assert_eq!(logfile_targets("AUTO"), Ok((LogFile::Auto, vec![])));
+        assert_eq!(logfile_targets("off"), Ok((LogFile::None, vec![])));
+        assert_eq!(logfile_targets("Syslog"), Ok((LogFile::Syslog, vec![])));
+        assert_eq!(
+            logfile_targets("/dev/stdout"),
+            Ok((LogFile::Path("/dev/stdout".into()), vec![]))
+        );
+        assert!(logfile_targets("/no/such/dir/a.log").is_err());
+    }
+
+    #[test]
+    fn a_comma_makes_a_list_whose_first_file_is_the_main_log() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a.log");
+        let b = d.path().join("b.log");
+        let v = format!(
+            "{}, /dev/stdout ,{} ,syslog, syslog @tcp:h ,NONE,/dev/null,",
+            a.display(),
+            b.display()
+        );
+        assert_eq!(
+            logfile_targets(&v),
+            Ok((
+                LogFile::Path(a.clone()),
+                vec![
+                    LogTarget::File("/dev/stdout".into()),
+                    LogTarget::File(b.clone()),
+                    LogTarget::Syslog(SyslogAddr::Local),
+                    LogTarget::Syslog(SyslogAddr::Tcp {
+                        host: "h".into(),
+                        port: 6514
+                    }),
+                ]
+            ))
+        );
+        // No file at all: no main log, reads answer NO_FILE.
+        assert_eq!(
+            logfile_targets("/dev/stderr, syslog"),
+            Ok((
+                LogFile::None,
+                vec![
+                    LogTarget::File("/dev/stderr".into()),
+                    LogTarget::Syslog(SyslogAddr::Local)
+                ]
+            ))
+        );
+        assert_eq!(
+            logfile_targets("auto, /dev/stdout"),
+            Ok((LogFile::Auto, vec![LogTarget::File("/dev/stdout".into())]))
+        );
+        assert!(logfile_targets(&format!("{}, AUTO", a.display())).is_err());
+        assert!(logfile_targets(" , ").is_err());
+        assert!(logfile_targets("a.log, /no/such/dir/b.log").is_err());
+    }
+
+    #[test]
+    fn syslog_at_addresses() {
+        let t = |s: &str| logfile_targets(s).map(|(f, m)| (f, m.into_iter().next()));
+        let udp = |h: &str, port| {
+            Ok((
+                LogFile::None,
+                Some(LogTarget::Syslog(SyslogAddr::Udp {
+                    host: h.into(),
+                    port,
+                })),
+            ))
+        };
+        assert_eq!(t("syslog @host"), udp("host", 514));
+        assert_eq!(t("syslog@host:1514"), udp("host", 1514));
+        assert_eq!(t("syslog @ udp:10.0.0.1"), udp("10.0.0.1", 514));
+        assert_eq!(t("syslog @udp:[::1]:99"), udp("::1", 99));
+        assert!(t("syslog @foo:host:514")
+            .unwrap_err()
+            .contains("unknown protocol 'foo'"));
+        assert_eq!(
+            t("syslog @TCP:host:7"),
+            Ok((
+                LogFile::None,
+                Some(LogTarget::Syslog(SyslogAddr::Tcp {
+                    host: "host".into(),
+                    port: 7
+                }))
+            ))
+        );
+        assert_eq!(
+            t("syslog @unix:/run/log.sock"),
+            Ok((
+                LogFile::None,
+                Some(LogTarget::Syslog(SyslogAddr::Unix("/run/log.sock".into())))
+            ))
+        );
+        for bad in [
+            "syslog @",
+            "syslog @host:0",
+            "syslog @host:x",
+            "syslog @host:70000",
+            "syslog @::1",
+            "syslog @[::1",
+            "syslog @unix:rel",
+            "syslog @tcp:",
+            "syslog @foo:host:514",
+        ] {
+            let e = t(bad).unwrap_err();
+            assert!(e.starts_with("invalid syslog target "), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn syslog_names() {
+        assert_eq!(syslog_facility("LOCAL7"), Ok(23));
+        assert_eq!(syslog_facility("log_daemon"), Ok(3));
+        assert_eq!(syslog_facility("user"), Ok(1));
+        assert!(syslog_facility("local8").is_err());
+        assert_eq!(syslog_severity("Err"), Ok(3));
+        assert_eq!(syslog_severity("warning"), Ok(4));
+        assert_eq!(syslog_severity("LOG_NOTICE"), Ok(5));
+        assert!(syslog_severity("loud").is_err());
     }
 }

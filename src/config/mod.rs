@@ -14,7 +14,7 @@ mod model;
 pub mod search;
 mod watch;
 
-pub use datatypes::{AutoRestart, LogFile};
+pub use datatypes::{AutoRestart, LogFile, LogTarget, SyslogAddr};
 /// The dotenv syntax of `envfiles`, for `supervisord --env-file` too.
 pub use dotenv::parse as parse_dotenv;
 pub use model::*;
@@ -830,13 +830,15 @@ impl<'a> Loader<'a> {
             let stdout = self.log_config(section, "stdout", e, stdout_cmax, stdout_events)?;
             let mut stderr = self.log_config(section, "stderr", e, stderr_cmax, stderr_events)?;
             if redirect_stderr {
-                if !matches!(stderr.file, LogFile::Auto | LogFile::None) {
+                if !matches!(stderr.file, LogFile::Auto | LogFile::None) || !stderr.more.is_empty()
+                {
                     self.messages.push(ParseMessage::warn(format!(
                         "For [{}], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored",
                         section
                     )));
                 }
                 stderr.file = LogFile::None;
+                stderr.more.clear();
             }
             let command = match self.get(section, "command", None, e, true)? {
                 Some((v, _)) => v,
@@ -999,9 +1001,9 @@ impl<'a> Loader<'a> {
         events_enabled: bool,
     ) -> Result<LogConfig, ConfigError> {
         let lf_key = format!("{}_logfile", channel);
-        let mut file = match self.get(section, &lf_key, None, e, true)? {
-            Some((v, origin)) => dt::logfile_name(&v).map_err(|m| origin.wrap(&m))?,
-            None => LogFile::Auto,
+        let (mut file, more) = match self.get(section, &lf_key, None, e, true)? {
+            Some((v, origin)) => dt::logfile_targets(&v).map_err(|m| origin.wrap(&m))?,
+            None => (LogFile::Auto, Vec::new()),
         };
         let backups = self.typed(
             section,
@@ -1040,6 +1042,36 @@ impl<'a> Loader<'a> {
             capture_maxbytes,
             events_enabled,
             syslog,
+            more,
+            syslog_header: self.syslog_header(section, channel, e)?,
+        })
+    }
+
+    /// The Go supervisord's `syslog_facility`, `syslog_tag` and
+    /// `syslog_<channel>_priority`. Go falls back to a default on a bad
+    /// name; we refuse it, like every other bad value.
+    fn syslog_header(
+        &self,
+        section: &str,
+        channel: &str,
+        e: &Expansions,
+    ) -> Result<SyslogHeader, ConfigError> {
+        let facility = self.typed(section, "syslog_facility", "local0", e, dt::syslog_facility)?;
+        let severity = self.typed(
+            section,
+            &format!("syslog_{}_priority", channel),
+            "notice",
+            e,
+            dt::syslog_severity,
+        )?;
+        let tag = self
+            .get(section, "syslog_tag", None, e, true)?
+            .map(|(v, _)| v)
+            .filter(|t| !t.is_empty());
+        Ok(SyslogHeader {
+            facility,
+            severity,
+            tag,
         })
     }
 

@@ -1,7 +1,7 @@
 //! The typed configuration: plain data, compared field by field when a
 //! reread decides which groups changed.
 
-use super::datatypes::{AutoRestart, LogFile};
+use super::datatypes::{AutoRestart, LogFile, LogTarget};
 use std::path::PathBuf;
 
 /// A whole `supervisord.conf`, read and validated.
@@ -278,5 +278,23 @@ pub struct LogConfig {
     pub backups: u32,
     pub capture_maxbytes: u64,
     pub events_enabled: bool,
+    /// Python's `stdout_syslog`: `<procname> <line>` to `/dev/log`.
     pub syslog: bool,
+    /// The other targets of a `stdout_logfile` list (the Go supervisord's
+    /// extension); empty for a single value.
+    pub more: Vec<LogTarget>,
+    /// How syslog targets in `more` label this channel's lines.
+    pub syslog_header: SyslogHeader,
+}
+
+/// `syslog_facility`, `syslog_tag` and `syslog_stdout_priority` (or
+/// `_stderr_`): the PRI and TAG of an RFC 3164 message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyslogHeader {
+    /// LOCAL0 (16) by default, as in the Go supervisord.
+    pub facility: u8,
+    /// NOTICE (5) by default, as in the Go supervisord.
+    pub severity: u8,
+    /// None: the process name.
+    pub tag: Option<String>,
 }

@@ -4,7 +4,8 @@
 //! chunk and per channel, what Python's `POutputDispatcher` (or, for an
 //! event listener's stdout, `PEventListenerDispatcher`) does on the main
 //! loop: capture-mode token handling, ANSI stripping, writing the child
-//! log, the syslog copy, the DEBUG copy in the main log, and handing
+//! log (and the other targets of a log list, see [`super::targets`]), the
+//! syslog copy, the DEBUG copy in the main log, and handing
 //! PROCESS_LOG / PROCESS_COMMUNICATION / listener data to the supervisor
 //! loop through a callback. The loop never touches ordinary log bytes.
 //!
@@ -27,6 +28,7 @@ use super::activity::{self, Level};
 use super::ansi::strip_ansi;
 use super::rotating::RotatingFile;
 use super::syslog;
+use super::targets::{ExtraTargets, LineBuf};
 use crate::pycompat::repr::{py_repr, py_repr_bytes};
 
 /// Which output pipe of the child.
@@ -66,6 +68,11 @@ pub struct ChannelSink {
     pub capture_maxbytes: usize,
     /// Copy to syslog as `<procname> <line>` (`stdout_syslog`).
     pub syslog: bool,
+    /// The other targets of a `stdout_logfile` list; they get every byte
+    /// the main log gets.
+    pub more: Option<Arc<ExtraTargets>>,
+    /// The child's pid, for the `TAG[PID]` of syslog targets in `more`.
+    pub pid: i32,
 }
 
 /// What a pump reports to the supervisor loop.
@@ -140,6 +147,8 @@ struct ChanProc {
     captured: Vec<u8>,
     /// A log write failed and was reported; quiet until one succeeds.
     write_failing: bool,
+    /// The partial line not yet sent to syslog targets in `sink.more`.
+    lines: LineBuf,
 }
 
 type Notify<'a> = &'a mut (dyn FnMut(PumpEvent) + Send);
@@ -153,6 +162,7 @@ impl ChanProc {
             tokens,
             captured: Vec::new(),
             write_failing: false,
+            lines: LineBuf::default(),
         }
     }
 
@@ -209,6 +219,12 @@ impl ChanProc {
             let held = std::mem::take(&mut tokens.held);
             self.log_chunk(name, &held, tokens.capturing, notify);
             self.tokens = Some(tokens);
+        }
+        // The child is gone: its last line needs no newline to be sent.
+        if let Some(more) = self.sink.more.as_ref().filter(|m| m.has_syslog()) {
+            let mut out = Vec::new();
+            self.lines.flush(&mut out);
+            more.send_lines(&out, self.sink.pid);
         }
     }
 
@@ -289,7 +305,13 @@ impl ChanProc {
         });
     }
 
+    /// The main log, then the other targets of a list.
     fn write_log(&mut self, name: &str, data: &[u8]) {
+        self.write_main(name, data);
+        self.write_more(name, data);
+    }
+
+    fn write_main(&mut self, name: &str, data: &[u8]) {
         let Some(log) = self.sink.log.as_ref() else {
             return;
         };
@@ -309,6 +331,19 @@ impl ChanProc {
                     ));
                 }
             }
+        }
+    }
+
+    /// The other targets of a list: the same bytes as the main log.
+    fn write_more(&mut self, name: &str, data: &[u8]) {
+        let Some(more) = self.sink.more.as_ref() else {
+            return;
+        };
+        more.write_files(name, self.channel.name(), data);
+        if more.has_syslog() {
+            let mut out = Vec::new();
+            self.lines.split(data, &mut out);
+            more.send_lines(&out, self.sink.pid);
         }
     }
 }
@@ -738,6 +773,61 @@ mod tests {
             std::fs::read(&p).unwrap(),
             b"READY\n<!--XSUPERVISOR:BEGIN-->"
         );
+    }
+
+    #[test]
+    fn list_targets_get_what_the_main_log_gets() {
+        use super::super::syslog_sender::SyslogDest;
+        use super::super::targets::TargetSpec;
+        use std::os::unix::net::UnixDatagram;
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("main.log");
+        let second = dir.path().join("second.log");
+        let sock = dir.path().join("sock");
+        let server = UnixDatagram::bind(&sock).unwrap();
+        server.set_read_timeout(Some(DEADLINE)).unwrap();
+        let mut sink = file_sink(&main, 0, 0);
+        sink.capture_maxbytes = 100;
+        sink.events_enabled = true;
+        sink.pid = 99;
+        sink.more = ExtraTargets::open(
+            "prog",
+            &[
+                TargetSpec::File(second.clone()),
+                TargetSpec::Syslog {
+                    dest: SyslogDest::Unix(sock),
+                    facility: 16,
+                    severity: 5,
+                    tag: "prog".into(),
+                },
+            ],
+            0,
+            0,
+        );
+        assert!(sink.more.is_some());
+        let ev = run_chunks(
+            sink,
+            &[
+                b"a\nb<!--XSUPERVISOR:BEGIN-->hid",
+                b"den<!--XSUPERVISOR:END-->c",
+            ],
+        );
+        // The captured text goes to no target; events come once per chunk.
+        assert_eq!(std::fs::read(&main).unwrap(), b"a\nbc");
+        assert_eq!(std::fs::read(&second).unwrap(), b"a\nbc");
+        assert_eq!(comms(&ev), vec![b"hidden".to_vec()]);
+        // "bc" had no newline: sent when the pipe closed.
+        let mut buf = [0u8; 256];
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let n = server.recv(&mut buf).unwrap();
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        assert!(
+            got[0].starts_with("<133>") && got[0].ends_with(" prog[99]: a"),
+            "{got:?}"
+        );
+        assert!(got[1].ends_with(" prog[99]: bc"), "{got:?}");
     }
 
     #[test]

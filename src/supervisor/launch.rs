@@ -8,11 +8,22 @@ use super::stdin::Stdin;
 use crate::config::{ProcessConfig, ProcessKind};
 use crate::logs::activity;
 use crate::logs::pump::{self, ChannelSink, PumpEvent, PumpStop};
+use crate::logs::ExtraTargets;
 use std::io;
 use std::sync::{Arc, Mutex};
 
 /// A shared child log writer: the pump writes, the loop clears/reopens.
 pub type SharedLog = Arc<Mutex<crate::logs::rotating::RotatingFile>>;
+
+/// What a child's output is written to: each channel's main log (the one
+/// RPC reads and clears) and the other targets of a log list.
+#[derive(Debug, Clone, Default)]
+pub struct ChildLogs {
+    pub stdout: Option<SharedLog>,
+    pub stderr: Option<SharedLog>,
+    pub stdout_more: Option<Arc<ExtraTargets>>,
+    pub stderr_more: Option<Arc<ExtraTargets>>,
+}
 
 /// Makes the callback a pump uses to hand output to the loop, given the
 /// process's group, name and pid.
@@ -29,7 +40,7 @@ pub trait ProcessOs {
         &mut self,
         config: &ProcessConfig,
         command: &Command,
-        logs: (Option<SharedLog>, Option<SharedLog>),
+        logs: ChildLogs,
     ) -> Result<Launched, LaunchError>;
 
     /// kill(2): `pid` negative for a process group.
@@ -76,7 +87,7 @@ impl ProcessOs for Launcher<'_> {
         &mut self,
         config: &ProcessConfig,
         (filename, argv): &Command,
-        logs: (Option<SharedLog>, Option<SharedLog>),
+        logs: ChildLogs,
     ) -> Result<Launched, LaunchError> {
         let name = &config.name;
         let ctx = SpawnContext {
@@ -107,7 +118,7 @@ impl ProcessOs for Launcher<'_> {
         })?;
         let listener = config.kind == ProcessKind::EventListener;
         let out = ChannelSink {
-            log: logs.0,
+            log: logs.stdout,
             strip_ansi: self.strip_ansi,
             events_enabled: config.stdout.events_enabled,
             forward_all: listener,
@@ -117,14 +128,18 @@ impl ProcessOs for Launcher<'_> {
                 config.stdout.capture_maxbytes as usize
             },
             syslog: config.stdout.syslog,
+            more: logs.stdout_more,
+            pid,
         };
         let err = ChannelSink {
-            log: logs.1,
+            log: logs.stderr,
             strip_ansi: self.strip_ansi,
             events_enabled: config.stderr.events_enabled,
             forward_all: false,
             capture_maxbytes: config.stderr.capture_maxbytes as usize,
             syslog: config.stderr.syslog,
+            more: logs.stderr_more,
+            pid,
         };
         let notify = (self.pump_notifier)(config.group.clone(), name.clone(), pid);
         let pump_stop = match pump::spawn_pump_stoppable(

@@ -2,15 +2,18 @@
 //! actions Python's Subprocess takes (spawn, kill, finish, transition),
 //! with the same activity-log lines. Only the loop calls these.
 
-use super::launch::{ProcessOs, SharedLog};
+use super::launch::{ChildLogs, ProcessOs, SharedLog};
 use super::spawn::SpawnErrorKind;
 use super::state::{next, Event};
 use super::ProcessId;
 use crate::config::datatypes::signal_name;
-use crate::config::{AutoRestart, LogConfig, LogFile, ProcessConfig, ProcessKind};
+use crate::config::{
+    AutoRestart, LogConfig, LogFile, LogTarget, ProcessConfig, ProcessKind, SyslogAddr,
+};
 use crate::logs::activity;
 use crate::logs::pump;
 use crate::logs::rotating::RotatingFile;
+use crate::logs::{ExtraTargets, SyslogDest, TargetSpec};
 use crate::states::{Mood, ProcessState};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -67,6 +70,9 @@ pub(super) struct Process {
     pub(super) stderr_path: Option<PathBuf>,
     pub(super) stdout_log: Option<SharedLog>,
     pub(super) stderr_log: Option<SharedLog>,
+    /// The other targets of log lists, opened with the logs.
+    stdout_more: Option<Arc<ExtraTargets>>,
+    stderr_more: Option<Arc<ExtraTargets>>,
     pub(super) stdin: Option<super::stdin::Stdin>,
     /// The event listener protocol state (listeners only; new at spawn).
     pub(super) listener: Option<crate::events::listener::Listener>,
@@ -140,6 +146,8 @@ impl Process {
             stderr_path,
             stdout_log: None,
             stderr_log: None,
+            stdout_more: None,
+            stderr_more: None,
             stdin: None,
             listener: None,
             pump_stop: None,
@@ -165,6 +173,13 @@ impl Process {
         }
         if self.stderr_log.is_none() {
             self.stderr_log = open_log(self.stderr_path.as_deref(), &self.config.stderr);
+        }
+        if self.stdout_more.is_none() {
+            self.stdout_more = open_more(&self.config.stdout, &self.config.name);
+        }
+        // Redirected stderr has no pipe of its own, so nothing to write.
+        if self.stderr_more.is_none() && !self.config.redirect_stderr {
+            self.stderr_more = open_more(&self.config.stderr, &self.config.name);
         }
     }
 
@@ -281,7 +296,12 @@ impl Process {
         let launched = fx.os.resolve(&self.config).and_then(|command| {
             // Python opens the logs only once the command is known.
             self.open_logs();
-            let logs = (self.stdout_log.clone(), self.stderr_log.clone());
+            let logs = ChildLogs {
+                stdout: self.stdout_log.clone(),
+                stderr: self.stderr_log.clone(),
+                stdout_more: self.stdout_more.clone(),
+                stderr_more: self.stderr_more.clone(),
+            };
             fx.os.launch(&self.config, &command, logs)
         });
         match launched {
@@ -688,6 +708,9 @@ impl Process {
                 }
             }
         }
+        for more in [&self.stdout_more, &self.stderr_more].into_iter().flatten() {
+            more.reopen();
+        }
     }
 
     /// clearProcessLogs: remove and reopen both logs.
@@ -743,6 +766,34 @@ fn log_path(
         }
         LogFile::None | LogFile::Syslog => None,
     }
+}
+
+/// The other targets of a log list (none for a single value), in the
+/// terms of `logs`; the syslog tag defaults to the process name.
+fn open_more(cfg: &LogConfig, name: &str) -> Option<Arc<ExtraTargets>> {
+    if cfg.more.is_empty() {
+        return None;
+    }
+    let h = &cfg.syslog_header;
+    let specs: Vec<TargetSpec> = cfg
+        .more
+        .iter()
+        .map(|t| match t {
+            LogTarget::File(p) => TargetSpec::File(p.clone()),
+            LogTarget::Syslog(addr) => TargetSpec::Syslog {
+                dest: match addr {
+                    SyslogAddr::Local => SyslogDest::Unix("/dev/log".into()),
+                    SyslogAddr::Unix(p) => SyslogDest::Unix(p.clone()),
+                    SyslogAddr::Udp { host, port } => SyslogDest::Udp(host.clone(), *port),
+                    SyslogAddr::Tcp { host, port } => SyslogDest::Tcp(host.clone(), *port),
+                },
+                facility: h.facility,
+                severity: h.severity,
+                tag: h.tag.clone().unwrap_or_else(|| name.to_string()),
+            },
+        })
+        .collect();
+    ExtraTargets::open(name, &specs, cfg.maxbytes, cfg.backups)
 }
 
 fn open_log(path: Option<&Path>, cfg: &LogConfig) -> Option<SharedLog> {
@@ -820,7 +871,7 @@ mod tests {
             &mut self,
             _: &ProcessConfig,
             _: &Command,
-            _: (Option<SharedLog>, Option<SharedLog>),
+            _: ChildLogs,
         ) -> Result<Launched, LaunchError> {
             self.launches += 1;
             self.next_pid += 1;

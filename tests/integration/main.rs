@@ -25,6 +25,7 @@ mod hostile;
 mod http_framing;
 mod http_pool;
 mod ini_differential;
+mod log_targets;
 mod man_pages;
 mod metrics;
 mod pidproxy;
