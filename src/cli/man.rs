@@ -195,8 +195,8 @@ fn supervisorctl() -> String {
     ));
     s.push_str(&options(super::supervisorctl::FLAGS));
     s.push_str(".SH ACTIONS\n");
-    for action in crate::ctl::table::listed() {
-        if let Some(text) = action.help {
+    for action in crate::ctl::table::documented() {
+        if let Some(text) = crate::ctl::table::topic(action.name) {
             s.push_str(&format!(
                 ".TP\n\\fB{}\\fR\n.nf\n{}\n.fi\n",
                 esc(action.name),
