@@ -102,6 +102,32 @@ pub struct SupervisordConfig {
     pub strip_ansi: bool,
     pub environment: Vec<(String, String)>,
     pub identifier: String,
+    /// `sighup` (ours, not Python's): what a SIGHUP asks for.
+    pub sighup: SighupAction,
+}
+
+/// `[supervisord] sighup`: `restart` (Python's, the default) restarts the
+/// daemon and every program; `update` does what `supervisorctl update`
+/// does (only added, changed and removed groups are touched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SighupAction {
+    #[default]
+    Restart,
+    Update,
+}
+
+impl SighupAction {
+    /// The key's value, case-insensitively.
+    pub fn parse(v: &str) -> Result<SighupAction, String> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "restart" => Ok(SighupAction::Restart),
+            "update" => Ok(SighupAction::Update),
+            _ => Err(format!(
+                "invalid sighup value {} (expected restart or update)",
+                crate::pycompat::repr::py_repr(v)
+            )),
+        }
+    }
 }
 
 /// `[supervisorctl]`.

@@ -21,6 +21,7 @@ mod process;
 pub mod spawn;
 pub mod state;
 pub mod stdin;
+mod update;
 
 use crate::config::{Config, GroupConfig, GroupKind};
 use crate::events::listener::ListenerState;
@@ -737,6 +738,9 @@ impl Supervisor {
                 SIGTERM | SIGINT | SIGQUIT => {
                     activity::warn(format!("received {} indicating exit request", name));
                     self.set_mood(Mood::Shutdown);
+                }
+                SIGHUP if self.config.supervisord.sighup == crate::config::SighupAction::Update => {
+                    self.hup_update(&name);
                 }
                 SIGHUP => {
                     if self.mood == Mood::Shutdown {
