@@ -13,6 +13,7 @@ mod util;
 
 mod bad_config;
 mod ctl;
+mod ctl_json;
 mod depends;
 mod empty_root;
 mod engine;
@@ -32,6 +33,7 @@ mod rest;
 mod rpc;
 mod sample_conf;
 mod service;
+mod sighup;
 mod spawn_hygiene;
 mod stop_signals;
 mod user_group;
