@@ -295,3 +295,19 @@ pub struct LogConfig {
     pub events_enabled: bool,
     pub syslog: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SighupAction;
+
+    #[test]
+    fn sighup_values() {
+        assert_eq!(SighupAction::default(), SighupAction::Restart);
+        assert_eq!(SighupAction::parse("restart"), Ok(SighupAction::Restart));
+        assert_eq!(SighupAction::parse(" Update"), Ok(SighupAction::Update));
+        assert_eq!(
+            SighupAction::parse("reboot"),
+            Err("invalid sighup value 'reboot' (expected restart or update)".to_string())
+        );
+    }
+}
