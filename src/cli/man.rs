@@ -125,7 +125,7 @@ fn supervisord() -> String {
         "SIGNALS",
         &[
             ("SIGTERM, SIGINT, SIGQUIT", "Stop every program (highest priority number first) and exit."),
-            ("SIGHUP", "Stop every program, read the configuration file again and start over, in the same process."),
+            ("SIGHUP", "Stop every program, read the configuration file again and start over, in the same process. With sighup = update in [supervisord]: only what supervisorctl update does (reread, then stop and remove removed and changed groups, add changed and added ones); unchanged programs keep running, and a configuration that no longer reads is logged and changes nothing."),
             ("SIGUSR2", "Reopen the activity log and every program log (after logrotate moved them)."),
             ("SIGCHLD", "A child ended; it is reaped, and so are orphans when supervisord is PID 1."),
         ],
@@ -195,8 +195,8 @@ fn supervisorctl() -> String {
     ));
     s.push_str(&options(super::supervisorctl::FLAGS));
     s.push_str(".SH ACTIONS\n");
-    for action in crate::ctl::table::listed() {
-        if let Some(text) = action.help {
+    for action in crate::ctl::table::documented() {
+        if let Some(text) = crate::ctl::table::topic(action.name) {
             s.push_str(&format!(
                 ".TP\n\\fB{}\\fR\n.nf\n{}\n.fi\n",
                 esc(action.name),
@@ -206,7 +206,7 @@ fn supervisorctl() -> String {
     }
     s.push_str(&section(
         "EXIT STATUS",
-        &["0 on success; 1 for a failed action; 2 for a usage error; 3 when status finds a process that is not running; 4 for an unknown process name or a server it cannot reach (as supervisorctl 4.3.0)."],
+        &["0 on success; 1 for a failed action; 2 for a usage error; 3 when status finds a process that is not running; 4 for an unknown process name or a server it cannot reach (as supervisorctl 4.3.0). wait (ours) exits 0 once its processes are RUNNING, 1 on its timeout, a FATAL process or an unknown name; status --json keeps status's codes."],
     ));
     s.push_str(&see_also(&["supervisord.1", "supervisord.conf.5"]));
     s
@@ -263,7 +263,7 @@ fn supervisord_conf() -> String {
     s.push_str(&terms(
         "SECTIONS",
         &[
-            ("[supervisord]", "The daemon: logfile, logfile_maxbytes, logfile_backups, loglevel, pidfile, umask, nodaemon, silent, minfds, minprocs, nocleanup, childlogdir, user, directory, strip_ansi, environment, identifier."),
+            ("[supervisord]", "The daemon: logfile, logfile_maxbytes, logfile_backups, loglevel, pidfile, umask, nodaemon, silent, minfds, minprocs, nocleanup, childlogdir, user, directory, strip_ansi, environment, identifier; and sighup (ours: restart, the default and Python's behaviour, or update, see supervisord(1) SIGNALS)."),
             ("[unix_http_server]", "An XML-RPC and web server on a unix socket: file, chmod (default 0700), chown, username, password (clear, or {SHA} and the hex SHA-1 of it)."),
             ("[inet_http_server]", "The same on TCP: port (host:port, *:port or port), username, password."),
             ("[supervisorctl]", "The client's defaults: serverurl, username, password, prompt, history_file."),

@@ -407,6 +407,7 @@ impl<'a> Loader<'a> {
             childlogdir: self.typed(s, "childlogdir", &tmp, &none, dt::existing_directory)?,
             nocleanup: self.typed(s, "nocleanup", "false", &none, dt::boolean)?,
             strip_ansi: self.typed(s, "strip_ansi", "false", &none, dt::boolean)?,
+            sighup: self.typed(s, "sighup", "restart", &none, SighupAction::parse)?,
             environment,
             exit_on: self.typed(s, "exit_on", "", &none, exit_on::ExitOn::parse)?,
         };

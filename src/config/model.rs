@@ -104,6 +104,32 @@ pub struct SupervisordConfig {
     pub identifier: String,
     /// `exit_on` (an extension): which program failures end the daemon.
     pub exit_on: super::exit_on::ExitOn,
+    /// `sighup` (ours, not Python's): what a SIGHUP asks for.
+    pub sighup: SighupAction,
+}
+
+/// `[supervisord] sighup`: `restart` (Python's, the default) restarts the
+/// daemon and every program; `update` does what `supervisorctl update`
+/// does (only added, changed and removed groups are touched).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SighupAction {
+    #[default]
+    Restart,
+    Update,
+}
+
+impl SighupAction {
+    /// The key's value, case-insensitively.
+    pub fn parse(v: &str) -> Result<SighupAction, String> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "restart" => Ok(SighupAction::Restart),
+            "update" => Ok(SighupAction::Update),
+            _ => Err(format!(
+                "invalid sighup value {} (expected restart or update)",
+                crate::pycompat::repr::py_repr(v)
+            )),
+        }
+    }
 }
 
 /// `[supervisorctl]`.
@@ -297,4 +323,20 @@ pub struct SyslogHeader {
     pub severity: u8,
     /// None: the process name.
     pub tag: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SighupAction;
+
+    #[test]
+    fn sighup_values() {
+        assert_eq!(SighupAction::default(), SighupAction::Restart);
+        assert_eq!(SighupAction::parse("restart"), Ok(SighupAction::Restart));
+        assert_eq!(SighupAction::parse(" Update"), Ok(SighupAction::Update));
+        assert_eq!(
+            SighupAction::parse("reboot"),
+            Err("invalid sighup value 'reboot' (expected restart or update)".to_string())
+        );
+    }
 }

@@ -6,7 +6,7 @@
 
 use super::error::{fault_repr, Error, Kind};
 use super::http::StreamEnd;
-use super::{stdout_write, Ctl};
+use super::{json_out, stdout_write, Ctl};
 use crate::config::{make_namespec, split_namespec};
 use crate::pycompat::int::py_int;
 use crate::rpc::xmlrpc::Value;
@@ -49,7 +49,7 @@ pub fn py_str(v: &Value) -> String {
     }
 }
 
-fn field(v: &Value, key: &str) -> String {
+pub(super) fn field(v: &Value, key: &str) -> String {
     v.struct_get(key).map(py_str).unwrap_or_default()
 }
 
@@ -57,16 +57,16 @@ fn int_field(v: &Value, key: &str) -> i64 {
     v.struct_get(key).and_then(Value::as_int).unwrap_or(0)
 }
 
-fn items(v: &Value) -> &[Value] {
+pub(super) fn items(v: &Value) -> &[Value] {
     v.as_array().unwrap_or(&[])
 }
 
 /// The state a process info reports; None for a code we do not know.
-fn state(info: &Value) -> Option<ProcessState> {
+pub(super) fn state(info: &Value) -> Option<ProcessState> {
     ProcessState::from_code(int_field(info, "state"))
 }
 
-fn words(arg: &str) -> Vec<String> {
+pub(super) fn words(arg: &str) -> Vec<String> {
     arg.split_whitespace().map(str::to_string).collect()
 }
 
@@ -158,7 +158,7 @@ impl Ctl {
 
     // ----- status and friends
 
-    fn show_statuses(&mut self, infos: &[Value]) {
+    pub(super) fn show_statuses(&mut self, infos: &[Value]) {
         let names: Vec<String> = infos
             .iter()
             .map(|i| make_namespec(&field(i, "group"), &field(i, "name")))
@@ -177,6 +177,10 @@ impl Ctl {
     }
 
     pub(super) fn do_status(&mut self, arg: &str) -> R {
+        let mut names = words(arg);
+        // Not Python's: `--json` prints the infos as JSON (json_out.rs).
+        let json = json_out::take_flag(&mut names);
+        self.messages_to_stderr |= json;
         if !self.upcheck()? {
             self.exitstatus = exit::STATUS_UNKNOWN;
             return Ok(());
@@ -184,7 +188,6 @@ impl Ctl {
         self.client.check()?;
         let all = self.call("supervisor.getAllProcessInfo", &[])?;
         let all = items(&all).to_vec();
-        let names = words(arg);
         let matching: Vec<Value> = if names.is_empty() || names.iter().any(|n| n == "all") {
             all
         } else {
@@ -213,7 +216,11 @@ impl Ctl {
             }
             m
         };
-        self.show_statuses(&matching);
+        if json {
+            stdout_write(json_out::array_lines(&matching).as_bytes());
+        } else {
+            self.show_statuses(&matching);
+        }
         if matching
             .iter()
             .any(|i| state(i).is_some_and(ProcessState::is_stopped))
@@ -775,11 +782,15 @@ impl Ctl {
     }
 
     pub(super) fn do_avail(&mut self, arg: &str) -> R {
-        if !self.no_args("avail", arg) {
+        // Not Python's: `--json` prints the config infos as JSON.
+        let json = arg == json_out::FLAG;
+        self.messages_to_stderr |= json;
+        if !json && !self.no_args("avail", arg) {
             return Ok(());
         }
         self.client.check()?;
         match self.call("supervisor.getAllConfigInfo", &[]) {
+            Ok(v) if json => stdout_write(json_out::array_lines(items(&v)).as_bytes()),
             Ok(v) => {
                 for c in items(&v) {
                     let name = make_namespec(&field(c, "group"), &field(c, "name"));

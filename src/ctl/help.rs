@@ -33,7 +33,7 @@ impl Ctl {
             return Ok(());
         }
         match table::topic(arg) {
-            Some(text) => self.output(text),
+            Some(text) => self.output(&text),
             None => self.output(&format!("*** No help on {}", arg)),
         }
         Ok(())
@@ -41,7 +41,7 @@ impl Ctl {
 
     /// An action's help text, which misused actions print after their error.
     pub(super) fn help_for(&mut self, action: &str) {
-        if let Some(text) = table::topic(action) {
+        if let Some(text) = table::misuse_help(action) {
             self.output(text);
         }
     }

@@ -14,9 +14,11 @@ pub mod error;
 pub mod fg;
 pub mod help;
 pub mod http;
+pub mod json_out;
 pub mod lineedit;
 pub mod sigint;
 pub mod table;
+pub mod wait;
 
 use crate::cli::supervisorctl::{help_text, parse_args, Request};
 use crate::config::{self, Environment};
@@ -49,6 +51,9 @@ pub struct Ctl {
     pub prompt: String,
     /// getAllProcessInfo for completion, kept until the next command.
     complete_info: Option<Vec<Value>>,
+    /// Set by an action whose stdout is a document (`status --json`):
+    /// its messages go to stderr until the command line is done.
+    messages_to_stderr: bool,
 }
 
 /// Python's `Cmd.parseline`: (command, argument, stripped line). A line
@@ -81,15 +86,23 @@ impl Ctl {
             exitstatus: actions::exit::SUCCESS,
             prompt,
             complete_info: None,
+            messages_to_stderr: false,
         }
     }
 
-    /// One line on stdout.
+    /// One line on stdout (on stderr while an action writes a document
+    /// on stdout).
     pub fn output(&self, s: &str) {
         let mut b = Vec::with_capacity(s.len() + 1);
         b.extend_from_slice(s.as_bytes());
         b.push(b'\n');
-        stdout_write(&b);
+        if self.messages_to_stderr {
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(&b);
+            let _ = err.flush();
+        } else {
+            stdout_write(&b);
+        }
     }
 
     #[track_caller]
@@ -112,6 +125,12 @@ impl Ctl {
 
     /// Runs one command line; Ok(true) means leave the shell.
     pub fn onecmd(&mut self, line: &str) -> Result<bool, Interrupted> {
+        let result = self.run_line(line);
+        self.messages_to_stderr = false;
+        result
+    }
+
+    fn run_line(&mut self, line: &str) -> Result<bool, Interrupted> {
         let (cmd, arg, line) = parseline(line);
         if line.is_empty() {
             return Ok(false);

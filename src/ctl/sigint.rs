@@ -81,6 +81,24 @@ pub fn wait_readable(fd: BorrowedFd<'_>, timeout_ms: i32) -> Wake {
     }
 }
 
+/// Sleeps for `d` unless Ctrl-C comes first; false if it did.
+pub fn sleep(d: std::time::Duration) -> bool {
+    let Some(p) = PIPE.get() else {
+        std::thread::sleep(d);
+        return true;
+    };
+    let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
+    match wait_readable(p.as_fd(), ms) {
+        Wake::Interrupted => false,
+        Wake::TimedOut => true,
+        // The poll could not work: sleep the plain way.
+        Wake::Ready => {
+            std::thread::sleep(d);
+            true
+        }
+    }
+}
+
 /// Ends the program the way an uncaught KeyboardInterrupt ends Python:
 /// killed by SIGINT, so the shell sees status 130.
 pub fn die() -> ! {

@@ -22,6 +22,9 @@ pub enum Shown {
     Unlisted,
     /// Neither: `EOF`, which end of input sends.
     Hidden,
+    /// Ours, not Python's (`wait`): completed, in the man page and
+    /// `help <action>`, but not in `help`'s list, which stays Python's.
+    Extension,
 }
 
 /// What Tab completes in an action's arguments.
@@ -46,8 +49,13 @@ pub struct Action {
     pub leaves_shell: bool,
     pub run: fn(&mut Ctl, &str) -> Result<(), Error>,
     /// `help <name>`, without the final newline; `None` answers
-    /// `*** No help on <name>`.
+    /// `*** No help on <name>`. For Python's actions this is Python's
+    /// text, which a misused action prints again after its error.
     pub help: Option<&'static str>,
+    /// What we add to a Python action (`status --json`): shown by `help
+    /// <name>` and the man page after `help`, not after a misuse, so the
+    /// output of a plain command stays Python's.
+    pub help_ours: Option<&'static str>,
 }
 
 /// Every action, in byte order of name.
@@ -60,6 +68,7 @@ pub static ACTIONS: &[Action] = &[
         run: Ctl::do_quit,
         // Python has a text for it, but `help EOF` never reaches it.
         help: None,
+        help_ours: None,
     },
     Action {
         name: "add",
@@ -68,6 +77,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_add,
         help: Some("add <name> [...]\tActivates any updates in config for process/group"),
+        help_ours: None,
     },
     Action {
         name: "avail",
@@ -76,6 +86,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_avail,
         help: Some("avail\t\t\tDisplay all configured processes"),
+        help_ours: Some("avail --json\t\tThe same as one JSON array of getAllConfigInfo structs,\n\t\t\tone per line"),
     },
     Action {
         name: "clear",
@@ -84,6 +95,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_clear,
         help: Some("clear <name>\t\tClear a process' log files.\nclear <name> <name>\tClear multiple process' log files\nclear all\t\tClear all process' log files"),
+        help_ours: None,
     },
     Action {
         name: "exit",
@@ -92,6 +104,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: true,
         run: Ctl::do_quit,
         help: Some("exit\tExit the supervisor shell."),
+        help_ours: None,
     },
     Action {
         name: "fg",
@@ -100,6 +113,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_fg,
         help: Some("fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit"),
+        help_ours: None,
     },
     Action {
         name: "help",
@@ -108,6 +122,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_help,
         help: Some("help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>"),
+        help_ours: None,
     },
     Action {
         name: "maintail",
@@ -117,6 +132,7 @@ pub static ACTIONS: &[Action] = &[
         run: Ctl::do_maintail,
         // Python's text ends in a newline of its own, so a blank line follows.
         help: Some("maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)\nmaintail -100\tlast 100 *bytes* of supervisord main log file\nmaintail\tlast 1600 *bytes* of supervisor main log file\n"),
+        help_ours: None,
     },
     Action {
         name: "open",
@@ -125,6 +141,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_open,
         help: Some("open <url>\tConnect to a remote supervisord process.\n\t\t(for UNIX domain socket, use unix:///socket/path)"),
+        help_ours: None,
     },
     Action {
         name: "pid",
@@ -133,6 +150,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_pid,
         help: Some("pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child process by name.\npid all\t\t\tGet the PID of every child process, one per line."),
+        help_ours: None,
     },
     Action {
         name: "quit",
@@ -141,6 +159,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: true,
         run: Ctl::do_quit,
         help: Some("quit\tExit the supervisor shell."),
+        help_ours: None,
     },
     Action {
         name: "reload",
@@ -149,6 +168,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_reload,
         help: Some("reload \t\tRestart the remote supervisord."),
+        help_ours: None,
     },
     Action {
         name: "remove",
@@ -157,6 +177,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_remove,
         help: Some("remove <name> [...]\tRemoves process/group from active config"),
+        help_ours: None,
     },
     Action {
         name: "reread",
@@ -165,6 +186,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_reread,
         help: Some("reread \t\t\tReload the daemon's configuration files without add/remove"),
+        help_ours: None,
     },
     Action {
         name: "restart",
@@ -173,6 +195,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_restart,
         help: Some("restart <name>\t\tRestart a process\nrestart <gname>:*\tRestart all processes in a group\nrestart <name> <name>\tRestart multiple processes or groups\nrestart all\t\tRestart all processes\nNote: restart does not reread config files. For that, see reread and update."),
+        help_ours: None,
     },
     Action {
         name: "shutdown",
@@ -181,6 +204,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_shutdown,
         help: Some("shutdown \tShut the remote supervisord down."),
+        help_ours: None,
     },
     Action {
         name: "signal",
@@ -189,6 +213,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_signal,
         help: Some("signal <signal name> <name>\t\tSignal a process\nsignal <signal name> <gname>:*\t\tSignal all processes in a group\nsignal <signal name> <name> <name>\tSignal multiple processes or groups\nsignal <signal name> all\t\tSignal all processes"),
+        help_ours: None,
     },
     Action {
         name: "start",
@@ -197,6 +222,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_start,
         help: Some("start <name>\t\tStart a process\nstart <gname>:*\t\tStart all processes in a group\nstart <name> <name>\tStart multiple processes or groups\nstart all\t\tStart all processes"),
+        help_ours: None,
     },
     Action {
         name: "status",
@@ -205,6 +231,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_status,
         help: Some("status <name>\t\tGet status for a single process\nstatus <gname>:*\tGet status for all processes in a group\nstatus <name> <name>\tGet status for multiple named processes\nstatus\t\t\tGet all process status info"),
+        help_ours: Some("status --json [...]\tThe same as one JSON array of getProcessInfo structs,\n\t\t\tone per line"),
     },
     Action {
         name: "stop",
@@ -213,6 +240,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_stop,
         help: Some("stop <name>\t\tStop a process\nstop <gname>:*\t\tStop all processes in a group\nstop <name> <name>\tStop multiple processes or groups\nstop all\t\tStop all processes"),
+        help_ours: None,
     },
     Action {
         name: "tail",
@@ -221,6 +249,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_tail,
         help: Some("tail [-f] <name> [stdout|stderr] (default stdout)\nEx:\ntail -f <name>\t\tContinuous tail of named process stdout\n\t\t\tCtrl-C to exit.\ntail -100 <name>\tlast 100 *bytes* of process stdout\ntail <name> stderr\tlast 1600 *bytes* of process stderr"),
+        help_ours: None,
     },
     Action {
         name: "update",
@@ -229,6 +258,7 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_update,
         help: Some("update\t\t\tReload config and add/remove as necessary, and will restart affected programs\nupdate all\t\tReload config and add/remove as necessary, and will restart affected programs\nupdate <gname> [...]\tUpdate specific groups"),
+        help_ours: None,
     },
     Action {
         name: "version",
@@ -237,6 +267,16 @@ pub static ACTIONS: &[Action] = &[
         leaves_shell: false,
         run: Ctl::do_version,
         help: Some("version\t\t\tShow the version of the remote supervisord process"),
+        help_ours: None,
+    },
+    Action {
+        name: "wait",
+        shown: Shown::Extension,
+        completes: Completes::Processes,
+        leaves_shell: false,
+        run: Ctl::do_wait,
+        help: Some("wait\t\t\tWait until every autostarted process is RUNNING\nwait <name> <name>\tWait for the named processes (<gname>:* for a group)\nwait --timeout N ...\tGive up after N seconds (default 60; 0: never)\n\t\t\tExit 1, printing the status of those not RUNNING,\n\t\t\ton the timeout or as soon as one is FATAL"),
+        help_ours: None,
     },
 ];
 
@@ -245,14 +285,31 @@ pub fn find(name: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|a| a.name == name)
 }
 
-/// The text of `help <name>`.
-pub fn topic(name: &str) -> Option<&'static str> {
+/// The text of `help <name>`: Python's, then what we add.
+pub fn topic(name: &str) -> Option<String> {
+    let action = find(name)?;
+    let help = action.help?;
+    Some(match action.help_ours {
+        Some(ours) => format!("{}\n{}", help, ours),
+        None => help.to_string(),
+    })
+}
+
+/// The text a misused action prints after its error: Python's.
+pub fn misuse_help(name: &str) -> Option<&'static str> {
     find(name).and_then(|a| a.help)
 }
 
 /// The actions `help` lists, in its order.
 pub fn listed() -> impl Iterator<Item = &'static Action> {
     ACTIONS.iter().filter(|a| a.shown == Shown::Listed)
+}
+
+/// The actions the man page documents: those `help` lists, and ours.
+pub fn documented() -> impl Iterator<Item = &'static Action> {
+    ACTIONS
+        .iter()
+        .filter(|a| matches!(a.shown, Shown::Listed | Shown::Extension))
 }
 
 /// The names Tab offers for an action name, in Python's order. (Python
@@ -322,7 +379,7 @@ mod tests {
     fn help_has_a_text_for_every_action_it_shows() {
         for a in ACTIONS {
             match a.shown {
-                Shown::Listed | Shown::Unlisted => {
+                Shown::Listed | Shown::Unlisted | Shown::Extension => {
                     assert!(a.help.is_some_and(|h| !h.is_empty()), "{}", a.name)
                 }
                 Shown::Hidden => assert_eq!(a.help, None, "{}", a.name),
@@ -330,6 +387,19 @@ mod tests {
         }
         assert_eq!(topic("nosuch"), None);
         assert_eq!(topic("EOF"), None);
+    }
+
+    /// `help` lists what Python lists; ours are documented, not listed.
+    #[test]
+    fn extensions_are_documented_not_listed() {
+        assert!(!listed().any(|a| a.name == "wait"));
+        assert!(documented().any(|a| a.name == "wait"));
+        assert!(completed_names().any(|n| n == "wait"));
+        let status = topic("status").unwrap_or_default();
+        assert!(status.starts_with(misuse_help("status").unwrap_or("?")));
+        assert!(status.contains("--json"));
+        assert!(!misuse_help("avail").unwrap_or("--json").contains("--json"));
+        assert!(topic("avail").is_some_and(|t| t.contains("--json")));
     }
 
     /// Each action asks for its own help text by name when it is misused;

@@ -25,6 +25,7 @@ mod process;
 pub mod spawn;
 pub mod state;
 pub mod stdin;
+mod update;
 mod watch;
 
 use crate::config::{Config, GroupConfig, GroupKind};
@@ -755,6 +756,9 @@ impl Supervisor {
                 SIGTERM | SIGINT | SIGQUIT => {
                     activity::warn(format!("received {} indicating exit request", name));
                     self.set_mood(Mood::Shutdown);
+                }
+                SIGHUP if self.config.supervisord.sighup == crate::config::SighupAction::Update => {
+                    self.hup_update(&name);
                 }
                 SIGHUP => {
                     if self.mood == Mood::Shutdown {

@@ -19,7 +19,7 @@
 //! wrong (an unknown program, a body that is not JSON), we answer a 4xx
 //! with a JSON `error`; see README.md "REST API" for the whole table.
 
-pub(crate) mod json;
+pub mod json;
 mod node;
 mod programs;
 
