@@ -56,7 +56,7 @@ pub fn answer(dispatcher: &Dispatcher, path: &str) -> (u16, String) {
             .to_line(),
         );
     };
-    let waiting = not_ready(&infos, &configs);
+    let waiting = not_ready(&infos, &configs, &dispatcher.not_healthy());
     let body = Json::object([
         ("ready", Json::Bool(waiting.is_empty())),
         (
@@ -79,7 +79,13 @@ pub fn answer(dispatcher: &Dispatcher, path: &str) -> (u16, String) {
 }
 
 /// The autostart programs that are not up, as (`group:name`, statename).
-fn not_ready(infos: &[Value], configs: &[Value]) -> Vec<(String, String)> {
+/// A RUNNING program whose health check has not passed (yet) is not
+/// ready either; its state shows as `RUNNING (not healthy)`.
+fn not_ready(
+    infos: &[Value],
+    configs: &[Value],
+    unhealthy: &[(String, String)],
+) -> Vec<(String, String)> {
     let text = |v: &Value, k: &str| {
         v.struct_get(k)
             .and_then(Value::as_str)
@@ -109,7 +115,13 @@ fn not_ready(infos: &[Value], configs: &[Value]) -> Vec<(String, String)> {
                 .struct_get("exitstatus")
                 .and_then(Value::as_int)
                 .is_some_and(|es| exitcodes.contains(&es));
-        if state != "RUNNING" && !done {
+        let sick = state == "RUNNING" && unhealthy.iter().any(|(g, n)| *g == group && *n == name);
+        if (state != "RUNNING" && !done) || sick {
+            let state = if sick {
+                "RUNNING (not healthy)".to_string()
+            } else {
+                state
+            };
             let spec = if group == name {
                 name
             } else {
@@ -160,11 +172,16 @@ mod tests {
             config("crashed", true),
         ];
         assert_eq!(
-            not_ready(&infos, &configs),
+            not_ready(&infos, &configs, &[]),
             [
                 ("starting".to_string(), "STARTING".to_string()),
                 ("crashed".to_string(), "EXITED".to_string())
             ]
+        );
+        let sick = [("up".to_string(), "up".to_string())];
+        assert_eq!(
+            not_ready(&infos[..1], &configs[..1], &sick),
+            [("up".to_string(), "RUNNING (not healthy)".to_string())]
         );
     }
 }

@@ -168,6 +168,28 @@ impl Dispatcher {
         }
     }
 
+    /// The processes with a health check that did not pass (yet), as
+    /// (group, name), for `/ready`; empty if the loop has gone.
+    pub fn not_healthy(&self) -> Vec<(String, String)> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job = Box::new(move |sup: &mut Supervisor| {
+            let ids = sup.processes(crate::supervisor::Order::Priority);
+            let out: Vec<(String, String)> = ids
+                .into_iter()
+                .filter(|&id| sup.healthy(id) == Some(false))
+                .filter_map(|id| {
+                    sup.info(id)
+                        .map(|i| (i.group.to_string(), i.name.to_string()))
+                })
+                .collect();
+            let _ = tx.send(out);
+        });
+        if self.send(job).is_err() {
+            return Vec::new();
+        }
+        rx.recv().unwrap_or_default()
+    }
+
     /// Whether the loop runs a no-op job within `deadline` (`/live`).
     pub fn loop_answers(&self, deadline: std::time::Duration) -> bool {
         let (tx, rx) = mpsc::sync_channel(1);

@@ -73,3 +73,27 @@ fn bad_healthchecks_are_config_errors() {
         "{out}{err}"
     );
 }
+
+#[test]
+fn ready_waits_for_the_first_passing_check() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let d = Daemon::builder(Impl::Ours)
+        .inet()
+        .sections(&format!(
+            "[program:db]\ncommand=sleep 1000\nstartsecs=0\nhealthcheck=tcp:{port}\nhealthcheck_interval=1.5\n"
+        ))
+        .start();
+    d.wait_state("db", "RUNNING");
+    let r = d.get("/ready").expect("an answer");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("RUNNING (not healthy)"), "{}", r.text());
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), || d
+            .get("/ready")
+            .is_ok_and(|r| r.status == 200)),
+        "{}",
+        d.log()
+    );
+    drop(l);
+}
