@@ -8,7 +8,7 @@
 //! dropped). A program without a check costs one `Option` test per pass.
 
 use super::api::ProcessId;
-use super::Supervisor;
+use super::{earliest, Supervisor};
 use crate::config::healthcheck::{HealthCheck, Probe};
 use crate::events::{self, EventType};
 use crate::logs::activity;
@@ -132,21 +132,15 @@ impl Supervisor {
         let deadline = now + check.timeout;
         match &check.probe {
             Probe::Cmd(cmd) => {
-                let mut c = std::process::Command::new("/bin/sh");
-                c.arg("-c")
-                    .arg(cmd)
-                    .envs(environment.iter().map(|(k, v)| (k, v)))
-                    .env("SUPERVISOR_ENABLED", "1")
-                    .env("SUPERVISOR_PROCESS_NAME", &name)
-                    .env("SUPERVISOR_GROUP_NAME", &group)
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
+                let mut c = super::spawn::program_shell(
+                    cmd,
+                    &name,
+                    &group,
+                    &environment,
+                    directory.as_deref(),
+                );
+                c.stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null());
-                if let Some(d) = &directory {
-                    c.current_dir(d);
-                }
-                // Its own group, so a timeout kills whatever it started.
-                std::os::unix::process::CommandExt::process_group(&mut c, 0);
                 match c.spawn() {
                     // Never waited for here: the loop's waitpid(-1) reaps
                     // it and hands the status to health_reaped.
@@ -292,10 +286,6 @@ impl Supervisor {
         p.config.healthcheck.as_ref()?;
         Some(p.state == ProcessState::Running && p.health.healthy && !p.health.unhealthy)
     }
-}
-
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    super::earliest(a, b)
 }
 
 /// A TCP or HTTP probe, within `timeout` in all.

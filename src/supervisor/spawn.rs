@@ -312,6 +312,33 @@ pub fn reset_inherited_signals() {
     }
 }
 
+/// `/bin/sh -c cmd` run on behalf of a program (a restart command, a
+/// health check): its environment and directory, the SUPERVISOR_* names,
+/// stdin from /dev/null, and its own process group (so a terminal's ^C
+/// is not for it, and a timeout can kill all it started). The caller
+/// never waits for it: the loop's waitpid(-1) reaps it.
+pub(super) fn program_shell(
+    cmd: &str,
+    name: &str,
+    group: &str,
+    environment: &[(String, String)],
+    directory: Option<&str>,
+) -> std::process::Command {
+    let mut c = std::process::Command::new("/bin/sh");
+    c.arg("-c")
+        .arg(cmd)
+        .envs(environment.iter().map(|(k, v)| (k, v)))
+        .env("SUPERVISOR_ENABLED", "1")
+        .env("SUPERVISOR_PROCESS_NAME", name)
+        .env("SUPERVISOR_GROUP_NAME", group)
+        .stdin(std::process::Stdio::null());
+    if let Some(d) = directory {
+        c.current_dir(d);
+    }
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -442,19 +442,8 @@ impl Supervisor {
         let Some(w) = self.watched(group, name) else {
             return;
         };
-        let mut c = std::process::Command::new("/bin/sh");
-        c.arg("-c")
-            .arg(cmd)
-            .envs(w.environment.iter().map(|(k, v)| (k, v)))
-            .env("SUPERVISOR_ENABLED", "1")
-            .env("SUPERVISOR_PROCESS_NAME", name)
-            .env("SUPERVISOR_GROUP_NAME", group)
-            .stdin(std::process::Stdio::null());
-        if let Some(d) = &w.directory {
-            c.current_dir(d);
-        }
-        // Its own process group: a terminal's ^C is not for it.
-        std::os::unix::process::CommandExt::process_group(&mut c, 0);
+        let mut c =
+            super::spawn::program_shell(cmd, name, group, &w.environment, w.directory.as_deref());
         match c.spawn() {
             // Never waited for here: the loop's waitpid(-1) reaps it.
             Ok(child) => {
