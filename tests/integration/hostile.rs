@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use supervisord::http::server::MAX_BODY;
 use supervisord::rpc::xmlrpc::{self, Value};
 use util::http::{self, Addr, Conn};
-use util::{wait_until, Daemon, Impl};
+use util::{connection_threads, wait_until, Daemon, Impl};
 
 /// `MAX_CONNECTIONS` in src/http/server.rs (private there): open
 /// connections per server before a new one gets 503, when the daemon may
@@ -75,21 +75,6 @@ fn reset_peak(pid: i32) {
 
 fn threads(pid: i32) -> u64 {
     status_field(pid, "Threads")
-}
-
-/// Threads of `pid` named `http` (one per open connection).
-fn connection_threads(pid: i32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|c| c.trim_end() == "http")
-                })
-                .count()
-        })
-        .unwrap_or(0)
 }
 
 fn mib(kib: u64) -> f64 {

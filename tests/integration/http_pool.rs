@@ -8,22 +8,7 @@ use crate::util;
 
 use std::time::Duration;
 use util::http::{self, Conn};
-use util::{wait_until, Daemon, Impl};
-
-/// Threads of `pid` named `http` (the connection threads).
-fn connection_threads(pid: i32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|c| c.trim_end() == "http")
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
+use util::{connection_threads, wait_until, Daemon, Impl};
 
 /// Our daemon with an inet server and the given program sections, once
 /// it answers and the thread that served the harness's probe (a request

@@ -10,7 +10,8 @@ pub mod proc;
 
 pub use daemon::{Daemon, DaemonBuilder, Impl, START};
 pub use proc::{
-    alive, descendants, run_with_input, run_with_timeout, signal, Captured, Guard, ProcessTree,
+    alive, connection_threads, descendants, run_with_input, run_with_timeout, signal, Captured,
+    Guard, ProcessTree,
 };
 
 use std::collections::HashSet;

@@ -270,3 +270,18 @@ pub fn run_with_input(
     }
     c.finish(timeout)
 }
+
+/// Threads of `pid` named `http` (one per open connection).
+pub fn connection_threads(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.trim_end() == "http")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
